@@ -1,0 +1,45 @@
+# Shkala: the commands. `make demo` runs the whole system; `make test` runs every test.
+SHELL := bash
+.DEFAULT_GOAL := help
+PYTEST_ARGS ?=
+
+include deploy/local/infra.mk
+
+.PHONY: help install test unit lint contracts compose-check up down status demo
+
+help:  ## list the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+
+install:  ## install uv, the locked Python environment and docker-compose (validation only)
+	@scripts/bootstrap.sh
+
+test: install infra-up  ## install what is missing, start Kafka + FerretDB, run every test
+	uv run --frozen pytest $(PYTEST_ARGS)
+
+unit: install  ## the tests that need no infrastructure
+	uv run --frozen pytest -m "not integration and not e2e" $(PYTEST_ARGS)
+
+lint: install  ## ruff and mypy
+	uv run --frozen ruff check .
+	uv run --frozen mypy contracts/shkala_contracts runtime/shkala_runtime services/*/shkala_*
+
+contracts: install  ## regenerate JSON Schemas and the AsyncAPI document from the models
+	uv run --frozen python -m shkala_contracts.generate
+
+compose-check:  ## docker-compose.yml parses
+	docker-compose -f docker-compose.yml config -q
+
+up: install infra-up  ## start infrastructure and the four services in the background
+	@deploy/local/services.sh start
+
+down:  ## stop what `make up` started
+	@deploy/local/services.sh stop
+	@$(MAKE) --no-print-directory infra-down
+
+status:  ## what runs
+	@deploy/local/infra.sh status || true
+	@deploy/local/services.sh status
+
+demo: up  ## the whole system in the foreground until Ctrl-C
+	@uv run --frozen python -m shkala_demo || true
+	@$(MAKE) --no-print-directory down

@@ -1,0 +1,51 @@
+"""School context: what the social-wellbeing index (ШНСУ) needs beyond results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from pydantic import Field, model_validator
+
+from shkala_contracts.base import Fact
+from shkala_contracts.vocabulary import AcademicYear, AccreditationStatus, OrgId
+
+TOPIC = "shkala.facts.school_context.v1"
+
+
+class SchoolContextReported(Fact):
+    """A school's social and material context for one academic year (контекстные данные ОО).
+
+    Natural key: school and academic year; a later report for the same year corrects it.
+    """
+
+    event_type: ClassVar[str] = "ru.shkala.fact.school_context.v1"
+    topic: ClassVar[str] = TOPIC
+    key_fields: ClassVar[tuple[str, ...]] = ("school_id", "academic_year")
+
+    school_id: OrgId
+    academic_year: AcademicYear
+    as_of: dt.date
+    students_total: int = Field(ge=0, le=20000, description="Всего обучающихся")
+    on_juvenile_register: int = Field(ge=0, description="На учёте в ОДН/КДН")
+    migrant_or_low_russian: int = Field(
+        ge=0, description="Из семей мигрантов / слабое владение русским"
+    )
+    special_needs_confirmed: int = Field(ge=0, description="С подтверждённым ОВЗ (ЗПР, ПМПК)")
+    not_attested: int = Field(ge=0, description="Не аттестованы на промежуточной аттестации")
+    remote: bool = Field(description="Удалённость, нет транспортной доступности")
+    small_school: bool = Field(description="Малокомплектная")
+    infrastructure_deficit: bool = Field(description="Дефицит инфраструктуры (интернет, ПК)")
+    accreditation: AccreditationStatus = AccreditationStatus.ACTIVE
+
+    @model_validator(mode="after")
+    def _counts_within_total(self) -> SchoolContextReported:
+        for name in (
+            "on_juvenile_register",
+            "migrant_or_low_russian",
+            "special_needs_confirmed",
+            "not_attested",
+        ):
+            if getattr(self, name) > self.students_total:
+                raise ValueError(f"{name} exceeds students_total")
+        return self

@@ -1,0 +1,1 @@
+"""The demo region and the `make demo` runner."""

@@ -1,0 +1,1 @@
+"""Plumbing every Shkala service needs; no domain logic lives here."""

@@ -1,0 +1,7 @@
+"""HTTP routes of the indicators service: translate requests and delegate to the service layer."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
