@@ -1,0 +1,357 @@
+"""Upload formats: the spreadsheets officials export, column by column.
+
+A format maps the Russian column headers of a CSV/XLSX file (and the fields of the JSON batch
+API) to the fields of one fact. Raw personal ids (``student_id``, ``teacher_id``…) exist only
+in uploads: ingest replaces them with keyed pseudonyms before anything leaves it.
+The same table drives the parser (ingest), the blank templates, the docs in
+``docs/formats/`` and the demo region's files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from shkala_contracts.base import Fact
+from shkala_contracts.events.assessment import (
+    AssessmentResultRecorded,
+    TeacherResultsConsentRecorded,
+)
+from shkala_contracts.events.attendance import LessonsMissed
+from shkala_contracts.events.org_units import SchoolRegistered
+from shkala_contracts.events.school_context import SchoolContextReported
+from shkala_contracts.events.staffing import (
+    BurnoutDiagnosed,
+    IndividualRouteOpened,
+    MentoringPairFormed,
+    PrincipalCompetenceAssessed,
+    ProfessionalContestEntered,
+    ProfessionalDeficitsDiagnosed,
+    QualificationCourseCompleted,
+    StaffingPositionsReported,
+    StaffMovementRecorded,
+)
+
+PERSONAL_IDS: dict[str, str] = {
+    "student_id": "student",
+    "teacher_id": "teacher",
+    "mentor_id": "mentor",
+    "mentee_id": "mentee",
+    "principal_id": "principal",
+}
+"""Raw id field in an upload → pseudonym field in the fact."""
+
+TASK_HEADER_RE = re.compile(
+    r"^Задание\s+(?P<task>[0-9]+(?:\.[0-9]+)?)\s*\(макс\.?\s*(?P<max>[0-9]+(?:[.,][0-9]+)?)\)$"
+)
+"""ВПР protocols carry one column per task: ``Задание 3 (макс 2)``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    header: str
+    field: str
+    required: bool = True
+    example: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UploadFormat:
+    kind: str
+    title: str
+    fact: type[Fact]
+    columns: tuple[Column, ...]
+    fixed: dict[str, Any] = field(default_factory=dict)
+    """Fields every row of this format has (e.g. procedure=ВПР)."""
+    task_columns: bool = False
+    """Extra ``Задание N (макс M)`` columns become the ``tasks`` field."""
+    extra_fields: tuple[str, ...] = ()
+    """Fields not in the fact that ingest uses otherwise (names of new org units)."""
+
+    def column(self, header: str) -> Column | None:
+        norm = normalise_header(header)
+        for c in self.columns:
+            if norm == normalise_header(c.header) or norm in map(normalise_header, c.aliases):
+                return c
+        return None
+
+
+def normalise_header(header: str) -> str:
+    return " ".join(header.replace("\ufeff", "").replace("ё", "е").lower().split())
+
+
+SCHOOL = Column(
+    "Код ОО", "school_id", example="sch-0001", aliases=("Код образовательной организации", "ОО")
+)
+YEAR = Column("Учебный год", "academic_year", example="2025/26")
+SUBJECT = Column("Предмет", "subject", example="математика")
+GRADE = Column("Параллель", "grade", example="5")
+CLASS = Column("Класс", "class_label", required=False, example="5А")
+STUDENT = Column("Код участника", "student_id", example="123456", aliases=("Код обучающегося",))
+TEACHER = Column("Код педагога", "teacher_id", example="T-0042")
+DATE = Column("Дата", "held_on", required=False, example="15.04.2026")
+
+
+def _fmt(kind: str, title: str, fact: type[Fact], *columns: Column, **kw: Any) -> UploadFormat:
+    return UploadFormat(kind, title, fact, columns, **kw)
+
+
+FORMATS: dict[str, UploadFormat] = {
+    f.kind: f
+    for f in (
+        _fmt(
+            "org-units",
+            "Реестр образовательных организаций",
+            SchoolRegistered,
+            Column("Код региона", "region_id", example="71"),
+            Column("Регион", "region_name", example="Тульская область"),
+            Column("Код МО", "municipality_id", example="mo-01"),
+            Column("Муниципалитет", "municipality_name", example="г. Тула"),
+            SCHOOL,
+            Column("Наименование ОО", "name", example="МБОУ «Центр образования № 5»"),
+            Column("Тип ОО", "kind", required=False, example="СОШ"),
+            Column("Сельская", "rural", required=False, example="нет"),
+            Column("Ресурсный центр", "resource_centre_id", required=False),
+            Column("Ведущая школа", "network_leader_id", required=False),
+            extra_fields=("region_name", "municipality_name"),
+        ),
+        _fmt(
+            "vpr",
+            "Протокол ВПР (ФИС ОКО)",
+            AssessmentResultRecorded,
+            SCHOOL,
+            YEAR,
+            SUBJECT,
+            GRADE,
+            CLASS,
+            STUDENT,
+            DATE,
+            Column("Первичный балл", "primary_score", required=False, example="9"),
+            Column("Отметка", "mark", example="4"),
+            Column("Отметка по журналу", "journal_mark", required=False, example="4"),
+            Column("Общественное наблюдение", "public_observer", required=False, example="да"),
+            fixed={"procedure": "ВПР"},
+            task_columns=True,
+        ),
+        _fmt(
+            "gia",
+            "Результаты ГИА: ОГЭ, ЕГЭ, ГВЭ (РИС ГИА)",
+            AssessmentResultRecorded,
+            SCHOOL,
+            YEAR,
+            Column("Экзамен", "procedure", example="ЕГЭ"),
+            SUBJECT,
+            GRADE,
+            CLASS,
+            STUDENT,
+            DATE,
+            Column("Первичный балл", "primary_score", required=False, example="21"),
+            Column("Тестовый балл", "test_score", required=False, example="72"),
+            Column("Отметка", "mark", required=False, example="4"),
+            Column("Медалист", "medalist", required=False, example="нет"),
+            Column("Общественное наблюдение", "public_observer", required=False, example="да"),
+        ),
+        _fmt(
+            "results",
+            "Результаты РДР, РКР, ДР-10, НИКО, МСИ",
+            AssessmentResultRecorded,
+            SCHOOL,
+            YEAR,
+            Column("Процедура", "procedure", example="РДР"),
+            SUBJECT,
+            GRADE,
+            CLASS,
+            STUDENT,
+            DATE,
+            Column("Первичный балл", "primary_score", required=False, example="12"),
+            Column("Отметка", "mark", required=False, example="3"),
+            Column("Отметка по журналу", "journal_mark", required=False, example="4"),
+            Column("Общественное наблюдение", "public_observer", required=False, example="нет"),
+        ),
+        _fmt(
+            "olympiads",
+            "Участники олимпиад и конкурсов",
+            AssessmentResultRecorded,
+            SCHOOL,
+            YEAR,
+            Column("Олимпиада", "procedure", example="ВсОШ"),
+            Column("Этап", "olympiad_stage", required=False, example="муниципальный"),
+            SUBJECT,
+            GRADE,
+            STUDENT,
+            DATE,
+            Column("Статус", "olympiad_status", example="призёр"),
+            Column("Балл", "primary_score", required=False, example="37"),
+        ),
+        _fmt(
+            "attendance",
+            "Пропуски уроков",
+            LessonsMissed,
+            SCHOOL,
+            YEAR,
+            STUDENT,
+            GRADE,
+            CLASS,
+            Column("Начало периода", "period_start", example="01.09.2025"),
+            Column("Конец периода", "period_end", example="30.09.2025"),
+            Column("Пропущено уроков", "lessons_missed", example="12"),
+            Column("Всего уроков", "lessons_total", required=False, example="120"),
+            Column("Причина", "reason", example="неуважительная"),
+        ),
+        _fmt(
+            "school-context",
+            "Контекстные данные ОО (ШНСУ)",
+            SchoolContextReported,
+            SCHOOL,
+            YEAR,
+            Column("Дата", "as_of", example="01.09.2025"),
+            Column("Всего обучающихся", "students_total", example="640"),
+            Column("На учёте ОДН/КДН", "on_juvenile_register", example="4"),
+            Column("Мигранты / слабое владение русским", "migrant_or_low_russian", example="12"),
+            Column("ОВЗ подтверждено ПМПК", "special_needs_confirmed", example="20"),
+            Column("Не аттестованы", "not_attested", example="3"),
+            Column("Удалённость", "remote", example="нет"),
+            Column("Малокомплектная", "small_school", example="нет"),
+            Column("Дефицит инфраструктуры", "infrastructure_deficit", example="нет"),
+            Column("Аккредитация", "accreditation", required=False, example="действует"),
+        ),
+        _fmt(
+            "staffing-positions",
+            "Штатное расписание и вакансии",
+            StaffingPositionsReported,
+            SCHOOL,
+            YEAR,
+            Column("Дата", "as_of", example="01.09.2025"),
+            Column("Должность", "position", example="учитель"),
+            Column("Предмет", "subject", required=False, example="математика"),
+            Column("Ставок по штату", "posts", example="4,5"),
+            Column("Занято ставок", "filled", example="3,5"),
+            Column("Вакансий", "vacancies", example="1"),
+        ),
+        _fmt(
+            "staff-movements",
+            "Приём и увольнение работников",
+            StaffMovementRecorded,
+            SCHOOL,
+            YEAR,
+            TEACHER,
+            Column("Должность", "position", example="учитель"),
+            Column("Движение", "kind", example="принят"),
+            Column("Дата", "on", example="01.09.2025"),
+        ),
+        _fmt(
+            "deficit-diagnostics",
+            "Диагностика профессиональных дефицитов",
+            ProfessionalDeficitsDiagnosed,
+            SCHOOL,
+            YEAR,
+            TEACHER,
+            Column("Дата диагностики", "diagnosed_on", example="15.10.2025"),
+            Column(
+                "Дефициты",
+                "deficits",
+                required=False,
+                example="оценивание; функциональная грамотность",
+            ),
+        ),
+        _fmt(
+            "courses",
+            "Курсы повышения квалификации (КПК)",
+            QualificationCourseCompleted,
+            SCHOOL,
+            YEAR,
+            TEACHER,
+            Column("Курс", "course", example="Работа с обучающимися с рисками"),
+            Column("Часов", "hours", example="36"),
+            Column("Дата окончания", "completed_on", example="20.11.2025"),
+            Column("По запросу педагога", "on_own_request", example="да"),
+            Column("По работе с обучающимися с рисками", "on_students_at_risk", example="да"),
+        ),
+        _fmt(
+            "routes",
+            "Индивидуальные образовательные маршруты (ИОМ)",
+            IndividualRouteOpened,
+            SCHOOL,
+            YEAR,
+            TEACHER,
+            Column("Дата открытия", "opened_on", example="01.10.2025"),
+            Column("Завершён", "completed", required=False, example="нет"),
+        ),
+        _fmt(
+            "mentoring",
+            "Наставнические пары",
+            MentoringPairFormed,
+            SCHOOL,
+            YEAR,
+            Column("Код наставника", "mentor_id", example="T-0007"),
+            Column("Код наставляемого", "mentee_id", example="T-0042"),
+            Column("Школа наставника", "mentor_school_id", required=False, example="sch-0002"),
+        ),
+        _fmt(
+            "principals",
+            "Оценка компетенций руководителей",
+            PrincipalCompetenceAssessed,
+            SCHOOL,
+            YEAR,
+            Column("Код руководителя", "principal_id", example="D-0001"),
+            Column("Дата оценки", "assessed_on", example="10.03.2026"),
+            Column("Уровень", "level", example="средний"),
+            Column("Балл", "score", required=False, example="64"),
+        ),
+        _fmt(
+            "burnout",
+            "Диагностика эмоционального выгорания",
+            BurnoutDiagnosed,
+            SCHOOL,
+            YEAR,
+            TEACHER,
+            Column("Дата диагностики", "diagnosed_on", example="12.02.2026"),
+            Column("Уровень", "level", example="низкий"),
+        ),
+        _fmt(
+            "contests",
+            "Профессиональные конкурсы",
+            ProfessionalContestEntered,
+            SCHOOL,
+            YEAR,
+            TEACHER,
+            Column("Конкурс", "contest", example="Учитель года"),
+            Column("Уровень", "level", example="муниципальный"),
+            Column("Результат", "result", example="участник"),
+        ),
+        _fmt(
+            "consents",
+            "Согласие педагога на использование результатов обучающихся",
+            TeacherResultsConsentRecorded,
+            SCHOOL,
+            YEAR,
+            TEACHER,
+            Column("Согласие", "granted", example="да"),
+        ),
+    )
+}
+
+
+def format_cell(value: Any) -> str:
+    """A value as officials' spreadsheets show it: dd.mm.yyyy, да/нет, decimal comma."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "да" if value else "нет"
+    if isinstance(value, dt.date):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, float):
+        return (f"{value:.2f}".rstrip("0").rstrip(".")).replace(".", ",")
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, list | tuple):
+        return "; ".join(map(format_cell, value))
+    return str(value)
+
+
+def task_header(task: str, max_points: float) -> str:
+    return f"Задание {task} (макс {format_cell(float(max_points))})"
