@@ -81,7 +81,7 @@ class UploadFormat:
 
 
 def normalise_header(header: str) -> str:
-    return " ".join(header.replace("\ufeff", "").replace("ё", "е").lower().split())
+    return " ".join(header.replace("\ufeff", "").lower().replace("ё", "е").split())
 
 
 SCHOOL = Column(
