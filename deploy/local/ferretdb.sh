@@ -6,8 +6,8 @@
 #   deploy/local/ferretdb.sh fetch|start|stop|status|health
 #
 # Env: SHKALA_FERRETDB_PORT (27017), SHKALA_FERRETDB_DEBUG_PORT (28088, the
-#      HTTP /debug/readyz + /debug/metrics listener), SHKALA_LOCAL_DIR,
-#      SHKALA_CACHE_DIR.
+#      HTTP /debug/readyz + /debug/metrics listener), SHKALA_FERRETDB_LOG_LEVEL
+#      (warn), SHKALA_LOCAL_DIR, SHKALA_CACHE_DIR.
 set -euo pipefail
 
 SHKALA_COMPONENT=ferretdb
@@ -17,6 +17,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 FERRETDB_VERSION=1.24.0
 FERRETDB_PORT="${SHKALA_FERRETDB_PORT:-27017}"
 FERRETDB_DEBUG_PORT="${SHKALA_FERRETDB_DEBUG_PORT:-28088}"
+# warn logs every failed command with a full dump (e.g. drivers' endSessions on
+# close, which FerretDB 1.24 lacks); set 'error' for a quieter log.
+FERRETDB_LOG_LEVEL="${SHKALA_FERRETDB_LOG_LEVEL:-warn}"
 FERRETDB_BIN="${SHKALA_CACHE_DIR}/bin/ferretdb-${FERRETDB_VERSION}"
 FERRETDB_MOD="${SHKALA_DEPLOY_DIR}/ferretdb"
 FERRETDB_DATA="${SHKALA_DATA_DIR}/ferretdb"
@@ -32,6 +35,8 @@ cmd_fetch() {
   ensure_dirs
   local build="${SHKALA_CACHE_DIR}/ferretdb-build.$$" out
   rm -rf "${build}"
+  # shellcheck disable=SC2064 # expand now: ${build} is local and gone at exit
+  trap "rm -rf '${build}' '${FERRETDB_BIN}.tmp'" EXIT
   mkdir -p "${build}" "$(dirname "${FERRETDB_BIN}")"
   cp "${FERRETDB_MOD}/go.mod" "${FERRETDB_MOD}/go.sum" "${FERRETDB_MOD}/tools.go" "${build}/"
   # Why not `go install ...@v1.24.0`: it first asks the proxy for the module's
@@ -145,7 +150,7 @@ cmd_start() {
       --listen-addr="127.0.0.1:${FERRETDB_PORT}" \
       --debug-addr="127.0.0.1:${FERRETDB_DEBUG_PORT}" \
       --telemetry=disable \
-      --log-level=warn
+      --log-level="${FERRETDB_LOG_LEVEL}"
   else
     say "process already running, waiting for it to become healthy"
   fi
@@ -155,9 +160,9 @@ cmd_start() {
 cmd_stop() { stop_pid ferretdb "${FERRETDB_MARKER}" 20; }
 
 case "${1:-}" in
-  fetch) cmd_fetch ;;
-  start) cmd_start ;;
-  stop) cmd_stop ;;
+  fetch) lock_component ferretdb && cmd_fetch ;;
+  start) lock_component ferretdb && cmd_start ;;
+  stop) lock_component ferretdb && cmd_stop ;;
   status) cmd_status ;;
   health) cmd_health ;;
   *)

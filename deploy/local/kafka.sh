@@ -57,6 +57,8 @@ cmd_fetch() {
   ensure_dirs
   local tmp="${KAFKA_LIBS}.tmp.$$" out
   rm -rf "${tmp}"
+  # shellcheck disable=SC2064 # expand now: ${tmp} is local and gone at exit
+  trap "rm -rf '${tmp}'" EXIT
   mkdir -p "${KAFKA_HOME}"
   say "fetching Kafka ${KAFKA_VERSION} jars from Maven Central (first use only)"
   # Copy into a temp dir and rename at the end so an interrupted fetch never
@@ -64,7 +66,8 @@ cmd_fetch() {
   if ! out="$(mvn -q -B -Dstyle.color=never -f "${KAFKA_POM}" \
     dependency:copy-dependencies -DoutputDirectory="${tmp}" 2>&1)"; then
     rm -rf "${tmp}"
-    printf '%s\n' "${out}" >&2
+    # Debian's mvn colours even with -B; strip the escapes for readable logs.
+    printf '%s\n' "${out}" | sed 's/\x1b\[[0-9;]*m//g' >&2
     die "Maven could not resolve the Kafka jars (output above). This is a registry/network problem reaching Maven Central, not a bug in the scripts; retry later or check ~/.m2/settings.xml."
   fi
   rm -rf "${KAFKA_LIBS}"
@@ -245,9 +248,9 @@ usage() {
 }
 
 case "${1:-}" in
-  fetch) cmd_fetch ;;
-  start) cmd_start ;;
-  stop) cmd_stop ;;
+  fetch) lock_component kafka && cmd_fetch ;;
+  start) lock_component kafka && cmd_start ;;
+  stop) lock_component kafka && cmd_stop ;;
   status) cmd_status ;;
   health) cmd_health ;;
   classpath)

@@ -50,6 +50,16 @@ port_open() {
     >/dev/null 2>&1
 }
 
+# lock_component NAME: serialise fetch/start/stop of one component, since
+# several developers' tools (or parallel test runs) may call `up` at once.
+# Held on fd 9 until the calling script exits.
+lock_component() {
+  command -v flock >/dev/null 2>&1 || return 0 # best effort without util-linux
+  mkdir -p "${SHKALA_RUN_DIR}"
+  exec 9>"${SHKALA_RUN_DIR}/$1.lock"
+  flock -w 900 9 || die "timed out waiting for ${SHKALA_RUN_DIR}/$1.lock (another start/fetch still running?)"
+}
+
 # --- pid files -------------------------------------------------------------
 # A pid file alone is not proof: after a reboot or a crash the pid may belong
 # to an unrelated process, so the command line must also contain MARKER.
@@ -103,7 +113,9 @@ spawn() {
   shift 2
   # Keep the previous run's log for post-mortems; one generation is enough.
   [[ -f "${log}" ]] && mv -f "${log}" "${log}.1"
-  setsid "$@" </dev/null >>"${log}" 2>&1 &
+  # 9>&-: the lock fd from lock_component must not leak into the daemon, or
+  # the lock would be held for the server's whole lifetime.
+  setsid "$@" </dev/null >>"${log}" 2>&1 9>&- &
   printf '%s\n' "$!" >"$(pid_file "${name}")"
 }
 
