@@ -14,7 +14,7 @@ mkdir -p "$RUN" "$LOGS"
 
 running() { [[ -f "$RUN/$1.pid" ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
 
-ready() { curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$1/ready"; }
+ready() { curl -fs -o /dev/null --max-time 3 "http://127.0.0.1:$1/ready"; }
 
 start() {
   cd "$ROOT"
