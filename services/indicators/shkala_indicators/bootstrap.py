@@ -8,10 +8,18 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
+from shkala_contracts.topics import FACT_TOPICS
+from shkala_indicators.adapters.store import Pointer
+from shkala_indicators.domain import catalogue as catalogue_mod
+from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.entrypoints import http
+from shkala_indicators.service_layer.consumer import make_handler
+from shkala_indicators.service_layer.projection import Projector
+from shkala_indicators.service_layer.read import ReadModel
 from shkala_indicators.settings import Settings
+from shkala_runtime.consuming import DeadLetters, subscribe_events
 from shkala_runtime.kafka import EventPublisher, make_broker
-from shkala_runtime.mongo import make_client
+from shkala_runtime.mongo import database, make_client
 from shkala_runtime.service import create_service_app
 from shkala_runtime.telemetry import setup_logging, setup_tracing
 
@@ -29,15 +37,41 @@ class Service:
     mongo: AsyncMongoClient
     publisher: EventPublisher
     app: FastAPI
+    catalogue: Catalogue
+    projector: Projector
+    pointer: Pointer
+    dead_letters: DeadLetters
 
 
-def bootstrap(settings: Settings | None = None) -> Service:
+def load_catalogue(settings: Settings) -> Catalogue:
+    return catalogue_mod.load(settings.indicators_catalogue_file, settings.indicators_override_file)
+
+
+def bootstrap(settings: Settings | None = None, *, consume: bool = True) -> Service:
     settings = settings or Settings()
     setup_logging(settings)
     setup_tracing(settings)
+    catalogue = load_catalogue(settings)
     broker = make_broker(settings)
     mongo = make_client(settings)
+    db = database(mongo, settings)
     publisher = EventPublisher(settings)
+    pointer = Pointer(db)
+    projector = Projector(catalogue, source=settings.source, publisher=publisher)
+    dead_letters = DeadLetters(publisher.send_raw, settings.projection_group)
+    if consume:
+        subscribe_events(
+            broker,
+            *(settings.topic_name(t.name) for t in FACT_TOPICS),
+            group_id=settings.projection_group,
+            handler=make_handler(pointer, projector),
+            dead_letters=dead_letters,
+            max_records=settings.indicators_batch_size,
+        )
+
+    async def prepare() -> None:
+        await (await pointer.current()).ensure_indexes()
+
     app = create_service_app(
         settings,
         title=TITLE,
@@ -46,5 +80,9 @@ def bootstrap(settings: Settings | None = None) -> Service:
         mongo=mongo,
         publisher=publisher,
         routers=[http.router],
+        on_start=[prepare],
     )
-    return Service(settings, broker, mongo, publisher, app)
+    app.state.read_model = ReadModel(pointer, catalogue)
+    return Service(
+        settings, broker, mongo, publisher, app, catalogue, projector, pointer, dead_letters
+    )

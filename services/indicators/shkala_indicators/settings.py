@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from shkala_runtime.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     service_name: str = "indicators"
     http_port: int = 8002
+    indicators_catalogue_file: str | None = Field(
+        default=None, description="Catalogue YAML; default: the one shipped in the package"
+    )
+    indicators_override_file: str | None = Field(
+        default=None, description="Region override YAML (thresholds, weights, list rules)"
+    )
+    indicators_batch_size: int = Field(default=2000, description="Max records per consumed batch")
+
+    @property
+    def projection_group(self) -> str:
+        return f"{self.kafka_client_prefix}-{self.service_name}-projection"

@@ -1,7 +1,134 @@
-"""HTTP routes of the indicators service: translate requests and delegate to the service layer."""
+"""HTTP routes of the indicators service: translate requests and delegate to the read side.
+
+Authorisation: a school sees only itself, a municipality its schools, the region everything.
+Every answer carries ``freshness``: the log positions and event time of the last applied batch.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Query, Request
+
+from shkala_contracts import Tenant
+from shkala_indicators.service_layer.read import ReadModel, previous_period
+from shkala_runtime.auth import CurrentPrincipal, Role
+from shkala_runtime.problems import Problem
+
+router = APIRouter(tags=["indicators"])
+
+
+def _read(request: Request) -> ReadModel:
+    return request.app.state.read_model
+
+
+async def _school_tenant(read: ReadModel, school_id: str) -> Tenant:
+    org = await read.org(school_id)
+    if org is None or org.get("kind") != "school":
+        raise Problem(404, "Not found", f"no school {school_id!r}", type="not-found")
+    return Tenant(region=org["region_id"], municipality=org["municipality_id"], school=school_id)
+
+
+@router.get("/catalogue", summary="The indicator catalogue (definitions, thresholds, list rules)")
+async def catalogue(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    read = _read(request)
+    return {**read.catalogue.describe(), "freshness": await read.freshness()}
+
+
+@router.get("/schools/{school_id}", summary="School card: every indicator with its trend")
+async def school_card(
+    request: Request, school_id: str, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    read = _read(request)
+    principal.require(await _school_tenant(read, school_id))
+    return await read.school_card(school_id)
+
+
+@router.get(
+    "/schools/{school_id}/indicators/{indicator_id}",
+    summary="One indicator of a school; `as_of` gives the value as it stood at that time",
+)
+async def school_indicator(
+    request: Request,
+    school_id: str,
+    indicator_id: str,
+    principal: CurrentPrincipal,
+    period: Annotated[str, Query(examples=["2025/26"])],
+    as_of: dt.datetime | None = None,
+) -> dict[str, Any]:
+    read = _read(request)
+    principal.require(await _school_tenant(read, school_id))
+    if indicator_id not in read.catalogue.by_id():
+        raise Problem(404, "Not found", f"no indicator {indicator_id!r}", type="not-found")
+    return await read.school_indicator(school_id, indicator_id, period, as_of)
+
+
+@router.get("/municipalities/{municipality_id}/table", summary="Schools × indicators, sortable")
+async def municipality_table(
+    request: Request,
+    municipality_id: str,
+    principal: CurrentPrincipal,
+    period: Annotated[str, Query(examples=["2025/26"])],
+    sort: str | None = None,
+    order: Annotated[str, Query(pattern="^(asc|desc)$")] = "asc",
+) -> dict[str, Any]:
+    read = _read(request)
+    principal.require(Tenant(region=principal.region, municipality=municipality_id))
+    if (
+        sort is not None
+        and sort not in read.catalogue.by_id()
+        and sort not in ("school_id", "name")
+    ):
+        raise Problem(422, "Unknown sort key", f"cannot sort by {sort!r}", type="validation")
+    return await read.municipality_table(municipality_id, period, sort, order == "desc")
+
+
+@router.get("/region/summary", summary="Region roll-ups, municipalities, list counts")
+async def region_summary(
+    request: Request,
+    principal: CurrentPrincipal,
+    period: Annotated[str, Query(examples=["2025/26"])],
+) -> dict[str, Any]:
+    read = _read(request)
+    if principal.role is not Role.REGION:
+        raise Problem(403, "Forbidden", "the region summary needs a region token", type="forbidden")
+    return await read.region_summary(principal.region, period)
+
+
+@router.get("/lists/{risk_list}", summary="ШНОР / ШНСУ / признаки необъективности, with dynamics")
+async def risk_list(
+    request: Request,
+    risk_list: str,
+    principal: CurrentPrincipal,
+    period: Annotated[str, Query(examples=["2025/26"])],
+    municipality: str | None = None,
+) -> dict[str, Any]:
+    read = _read(request)
+    if risk_list not in {r.name for r in read.catalogue.lists}:
+        raise Problem(404, "Not found", f"no list {risk_list!r}", type="not-found")
+    if principal.role is Role.SCHOOL:
+        raise Problem(
+            403, "Forbidden", "lists are for municipalities and the region", type="forbidden"
+        )
+    if principal.role is Role.MUNICIPALITY:
+        municipality = municipality or principal.municipality
+    principal.require(Tenant(region=principal.region, municipality=municipality))
+    return await read.risk_list(risk_list, period, previous_period(period), municipality)
+
+
+@router.get("/directions/{direction}", summary="Per-direction view: the direction's indicators")
+async def direction_view(
+    request: Request,
+    direction: str,
+    principal: CurrentPrincipal,
+    period: Annotated[str, Query(examples=["2025/26"])],
+    municipality: str | None = None,
+) -> dict[str, Any]:
+    read = _read(request)
+    if principal.role is Role.SCHOOL:
+        raise Problem(403, "Forbidden", "use the school card", type="forbidden")
+    if principal.role is Role.MUNICIPALITY:
+        municipality = municipality or principal.municipality
+    principal.require(Tenant(region=principal.region, municipality=municipality))
+    return await read.direction(direction, period, principal.region, municipality)

@@ -1,0 +1,100 @@
+"""MongoDB projections of the indicators service (works on MongoDB 8 and FerretDB).
+
+Every projection lives in a *generation* of collections (``<name>_<generation>``); the
+pointer document in ``projection_pointer`` names the generation the API reads and the live
+consumer writes. A rebuild fills a fresh generation from the log and then moves the pointer.
+Each document carries the log positions it reflects in the same write as its state
+(FerretDB has no transactions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pymongo import ReplaceOne, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+POINTER = "projection_pointer"
+NAMES = ("org", "facts", "values", "teacher_values", "lists", "history", "meta")
+
+
+class Generation:
+    """The collections of one generation."""
+
+    def __init__(self, db: AsyncDatabase, name: str) -> None:
+        self.db = db
+        self.name = name
+        for n in NAMES:
+            setattr(self, n, db[f"{n}_{name}"])
+
+    org: AsyncCollection
+    facts: AsyncCollection
+    values: AsyncCollection
+    teacher_values: AsyncCollection
+    lists: AsyncCollection
+    history: AsyncCollection
+    meta: AsyncCollection
+
+    async def ensure_indexes(self) -> None:
+        await self.facts.create_index([("school_id", 1), ("year", 1)])
+        await self.values.create_index([("scope", 1), ("municipality_id", 1), ("period", 1)])
+        await self.values.create_index([("school_id", 1), ("period", 1)])
+        await self.lists.create_index([("list", 1), ("period", 1)])
+        await self.history.create_index([("key", 1), ("as_of", 1)])
+
+    async def drop(self) -> None:
+        for n in NAMES:
+            await self.db.drop_collection(f"{n}_{self.name}")
+
+    async def freshness(self) -> dict[str, Any]:
+        doc = await self.meta.find_one({"_id": "freshness"}) or {}
+        return {
+            "generation": self.name,
+            "positions": doc.get("positions", {}),
+            "last_event_time": doc.get("last_event_time"),
+            "applied_at": doc.get("applied_at"),
+        }
+
+    async def record_freshness(
+        self, positions: dict[str, int], last_event_time: dt.datetime | None
+    ) -> None:
+        if not positions:
+            return
+        update: dict[str, Any] = {
+            "$max": {f"positions.{k}": v for k, v in positions.items()},
+            "$set": {"applied_at": dt.datetime.now(dt.UTC)},
+        }
+        if last_event_time is not None:
+            update["$max"]["last_event_time"] = last_event_time
+        await self.meta.update_one({"_id": "freshness"}, update, upsert=True)
+
+
+async def bulk(collection: AsyncCollection, ops: list[ReplaceOne | UpdateOne]) -> None:
+    if ops:
+        await collection.bulk_write(ops, ordered=False)
+
+
+class Pointer:
+    """Which generation is current."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.db = db
+        self._col = db[POINTER]
+
+    async def current(self) -> Generation:
+        doc = await self._col.find_one({"_id": "current"})
+        if doc is None:
+            await self._col.update_one(
+                {"_id": "current"}, {"$setOnInsert": {"generation": "g1"}}, upsert=True
+            )
+            doc = await self._col.find_one({"_id": "current"})
+        return Generation(self.db, doc["generation"])
+
+    async def switch(self, generation: str) -> None:
+        await self._col.update_one(
+            {"_id": "current"},
+            {"$set": {"generation": generation, "switched_at": dt.datetime.now(dt.UTC)}},
+            upsert=True,
+        )

@@ -1,0 +1,225 @@
+"""The indicator catalogue: versioned definitions loaded from YAML, with region overrides.
+
+No framework imports: the YAML text is parsed by the caller-supplied loader (``load`` uses
+PyYAML, the one dependency of this module).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "catalogue"
+DEFAULT_FILE = CATALOGUE_DIR / "catalogue.yaml"
+
+
+@dataclass(frozen=True)
+class Threshold:
+    risk_if: str  # "above" | "below"
+    value: float
+
+    def at_risk(self, value: float | None) -> bool:
+        if value is None:
+            return False
+        return value > self.value if self.risk_if == "above" else value < self.value
+
+
+@dataclass(frozen=True)
+class Criterion:
+    indicator: str
+    at_least: float
+    weight: float
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    direction: str
+    kind: str
+    name_ru: str
+    name_en: str
+    numerator: str
+    denominator: str
+    unit: str  # percent | flag | index
+    better: str  # up | down
+    threshold: Threshold | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    criteria: tuple[Criterion, ...] = ()
+
+    @property
+    def scale(self) -> float:
+        return 1.0 if self.unit == "flag" else 100.0
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "direction": self.direction,
+            "name": {"ru": self.name_ru, "en": self.name_en},
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "unit": self.unit,
+            "better": self.better,
+            "threshold": (
+                {"risk_if": self.threshold.risk_if, "value": self.threshold.value}
+                if self.threshold
+                else None
+            ),
+            "params": self.params,
+            "criteria": [
+                {"indicator": c.indicator, "at_least": c.at_least, "weight": c.weight}
+                for c in self.criteria
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class ListRule:
+    name: str
+    rule: str
+    indicators: tuple[str, ...]
+    min_count: int
+    always: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TeacherIndicator:
+    id: str
+    name_ru: str
+    name_en: str
+    procedure: str
+    unit: str = "percent"
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    version: str
+    parameters: dict[str, Any]
+    indicators: tuple[Indicator, ...]
+    lists: tuple[ListRule, ...]
+    teacher_indicators: tuple[TeacherIndicator, ...] = ()
+
+    def by_id(self) -> dict[str, Indicator]:
+        return {i.id: i for i in self.indicators}
+
+    def get(self, indicator_id: str) -> Indicator:
+        return self.by_id()[indicator_id]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "definition_version": self.version,
+            "parameters": self.parameters,
+            "indicators": [i.describe() for i in self.indicators],
+            "teacher_indicators": [
+                {"id": t.id, "name": {"ru": t.name_ru, "en": t.name_en}, "procedure": t.procedure}
+                for t in self.teacher_indicators
+            ],
+            "lists": [
+                {
+                    "list": r.name,
+                    "rule": r.rule,
+                    "indicators": list(r.indicators),
+                    "min_count": r.min_count,
+                    "always": list(r.always),
+                }
+                for r in self.lists
+            ],
+        }
+
+
+class CatalogueError(ValueError):
+    pass
+
+
+def _merge_override(raw: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    doc = copy.deepcopy(raw)
+    doc.setdefault("parameters", {}).update(override.get("parameters") or {})
+    by_id = {i["id"]: i for i in doc["indicators"]}
+    for ind_id, changes in (override.get("indicators") or {}).items():
+        if ind_id not in by_id:
+            raise CatalogueError(f"override names unknown indicator {ind_id!r}")
+        target = by_id[ind_id]
+        if "threshold" in changes:
+            target["threshold"] = changes["threshold"]
+        for crit_id, weight in (changes.get("weights") or {}).items():
+            crits = [c for c in target.get("criteria", ()) if c["indicator"] == crit_id]
+            if not crits:
+                raise CatalogueError(f"override: {ind_id} has no criterion {crit_id!r}")
+            crits[0]["weight"] = weight
+        for crit_id, at_least in (changes.get("criteria_thresholds") or {}).items():
+            crits = [c for c in target.get("criteria", ()) if c["indicator"] == crit_id]
+            if not crits:
+                raise CatalogueError(f"override: {ind_id} has no criterion {crit_id!r}")
+            crits[0]["at_least"] = at_least
+    for name, changes in (override.get("lists") or {}).items():
+        if name not in doc.get("lists", {}):
+            raise CatalogueError(f"override names unknown list {name!r}")
+        doc["lists"][name].update(changes)
+    region = override.get("region", "region")
+    doc["version"] = f"{raw['version']}+{region}.{override.get('version', '1')}"
+    return doc
+
+
+def parse(raw: dict[str, Any], override: dict[str, Any] | None = None) -> Catalogue:
+    doc = _merge_override(raw, override) if override else raw
+    params = dict(doc.get("parameters") or {})
+    indicators = []
+    ids: set[str] = set()
+    for item in doc["indicators"]:
+        if item["id"] in ids:
+            raise CatalogueError(f"indicator {item['id']} defined twice")
+        ids.add(item["id"])
+        th = item.get("threshold")
+        indicators.append(
+            Indicator(
+                id=item["id"],
+                direction=item["direction"],
+                kind=item["kind"],
+                name_ru=item["name"]["ru"],
+                name_en=item["name"]["en"],
+                numerator=item["numerator"],
+                denominator=item["denominator"],
+                unit=item["unit"],
+                better=item["better"],
+                threshold=Threshold(th["risk_if"], float(th["value"])) if th else None,
+                params=dict(item.get("params") or {}),
+                criteria=tuple(
+                    Criterion(c["indicator"], float(c["at_least"]), float(c["weight"]))
+                    for c in item.get("criteria") or ()
+                ),
+            )
+        )
+    for ind in indicators:
+        for c in ind.criteria:
+            if c.indicator not in ids:
+                raise CatalogueError(f"{ind.id}: criterion on unknown indicator {c.indicator}")
+    lists = []
+    for name, rule in (doc.get("lists") or {}).items():
+        for ind_id in (*rule["indicators"], *rule.get("always", ())):
+            if ind_id not in ids:
+                raise CatalogueError(f"list {name}: unknown indicator {ind_id}")
+        lists.append(
+            ListRule(
+                name=name,
+                rule=rule.get("rule", "risk_count"),
+                indicators=tuple(rule["indicators"]),
+                min_count=int(rule.get("min_count", 1)),
+                always=tuple(rule.get("always") or ()),
+            )
+        )
+    teacher = tuple(
+        TeacherIndicator(
+            t["id"], t["name"]["ru"], t["name"]["en"], t["procedure"], t.get("unit", "percent")
+        )
+        for t in doc.get("teacher_indicators") or ()
+    )
+    return Catalogue(str(doc["version"]), params, tuple(indicators), tuple(lists), teacher)
+
+
+def load(path: Path | str | None = None, override: Path | str | None = None) -> Catalogue:
+    raw = yaml.safe_load(Path(path or DEFAULT_FILE).read_text(encoding="utf-8"))
+    over = yaml.safe_load(Path(override).read_text(encoding="utf-8")) if override else None
+    return parse(raw, over)

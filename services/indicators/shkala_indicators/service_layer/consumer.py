@@ -1,0 +1,17 @@
+"""The live projection consumer: one batch handler over org units and every fact topic."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from shkala_indicators.adapters.store import Pointer
+from shkala_indicators.service_layer.projection import Projector
+from shkala_runtime.consuming import Delivered, Rejection
+
+
+def make_handler(pointer: Pointer, projector: Projector):  # type: ignore[no-untyped-def]
+    async def handle(batch: Sequence[Delivered]) -> Sequence[Rejection]:
+        gen = await pointer.current()
+        return await projector.apply(gen, batch, emit=True)
+
+    return handle
