@@ -79,7 +79,7 @@ def asyncapi() -> dict[str, Any]:
         messages[cls.__name__] = {
             "name": event_type,
             "title": cls.__name__,
-            "summary": (cls.__doc__ or "").strip().splitlines()[0],
+            "summary": ((cls.__doc__ or "").strip().splitlines() or [cls.__name__])[0],
             "contentType": "application/json",
             "headers": {"$ref": "#/components/schemas/CloudEventsKafkaHeaders"},
             "payload": {"$ref": f"#/components/schemas/{cls.__name__}"},

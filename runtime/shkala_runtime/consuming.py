@@ -14,14 +14,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka.structs import ConsumerRecord
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.annotations import Consumer, KafkaMessage
 from pydantic import ValidationError
 
 from shkala_contracts import Envelope, EnvelopeError, Event, event_class
 from shkala_contracts.topics import DEAD_LETTER_SUFFIX
+from shkala_runtime.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_CONSUMED
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ class DeadLetters:
         ]
         await self._send_raw(record.topic + DEAD_LETTER_SUFFIX, record.value, record.key, headers)
         self.count += 1
+        DEAD_LETTERS.labels(self._group, record.topic).inc()
         log.warning(
             "dead-lettered %s[%s]@%s: %s",
             record.topic,
@@ -116,7 +119,7 @@ def subscribe_events(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_ignore_body,
     )
-    async def on_batch(message: KafkaMessage) -> None:
+    async def on_batch(message: KafkaMessage, consumer: Consumer) -> None:
         raw = message.raw_message
         records: tuple[ConsumerRecord[bytes, bytes], ...] = (
             raw if isinstance(raw, tuple) else (raw,)
@@ -129,3 +132,18 @@ def subscribe_events(
                 await dead_letters.send(record, f"undecodable: {exc}")
         for delivered, reason in await handler(good) if good else ():
             await dead_letters.send(delivered.record, reason)
+        for d in good:
+            EVENTS_CONSUMED.labels(group_id, d.envelope.type).inc()
+        _record_lag(consumer, group_id, records)
+
+
+def _record_lag(
+    consumer: AIOKafkaConsumer, group_id: str, records: tuple[ConsumerRecord[bytes, bytes], ...]
+) -> None:
+    last: dict[tuple[str, int], int] = {}
+    for r in records:
+        last[(r.topic, r.partition)] = max(r.offset, last.get((r.topic, r.partition), -1))
+    for (topic, partition), offset in last.items():
+        highwater = consumer.highwater(TopicPartition(topic, partition))
+        if highwater is not None:
+            CONSUMER_LAG.labels(group_id, topic, str(partition)).set(max(highwater - offset - 1, 0))

@@ -18,10 +18,14 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.structs import RecordMetadata
 from faststream.kafka import KafkaBroker
-from opentelemetry import propagate
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from prometheus_client import REGISTRY
 
 from shkala_contracts import Envelope, Event, Tenant, TopicSpec, all_topics
+from shkala_runtime.metrics import EVENTS_PUBLISHED
 from shkala_runtime.settings import ServiceSettings
+from shkala_runtime.tracing import current_trace_headers, tracer
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,10 @@ def make_broker(settings: ServiceSettings, **kwargs: object) -> KafkaBroker:
         client_id=f"{settings.kafka_client_prefix}-{settings.service_name}",
         acks="all",
         enable_idempotence=True,
+        middlewares=(
+            KafkaTelemetryMiddleware(),
+            KafkaPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name),
+        ),
         **kwargs,  # type: ignore[arg-type]
     )
 
@@ -81,7 +89,8 @@ class Outgoing:
         env = Envelope.for_event(
             event, source=source, tenant=tenant, originator_version=originator_version
         )
-        return cls(event, env)
+        # The event continues the trace of whatever caused it (the upload, the fact).
+        return cls(event, env.with_trace(*current_trace_headers()))
 
 
 class EventPublisher:
@@ -114,21 +123,28 @@ class EventPublisher:
         """Send all, with many sends in flight; raises if any was not acknowledged."""
         if self._producer is None:
             raise RuntimeError("EventPublisher.start() was not called")
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)  # one trace context for the whole batch
-        trace = carrier.get("traceparent"), carrier.get("tracestate")
-        futures = []
-        for item in items:
-            env = item.envelope if item.envelope.traceparent else item.envelope.with_trace(*trace)
-            futures.append(
-                await self._producer.send(
-                    self._settings.topic_name(item.event.topic),
-                    value=item.event.model_dump_json().encode(),
-                    key=item.event.partition_key().encode(),
-                    headers=env.to_headers(),
+        with tracer.start_as_current_span(
+            "publish batch",
+            attributes={"shkala.events": len(items), "shkala.service": self._settings.service_name},
+        ):
+            batch_trace = current_trace_headers()
+            futures = []
+            for item in items:
+                env = item.envelope
+                if not env.traceparent and batch_trace[0]:
+                    env = env.with_trace(*batch_trace)
+                futures.append(
+                    await self._producer.send(
+                        self._settings.topic_name(item.event.topic),
+                        value=item.event.model_dump_json().encode(),
+                        key=item.event.partition_key().encode(),
+                        headers=env.to_headers(),
+                    )
                 )
-            )
-        return list(await asyncio.gather(*futures))
+            acks = list(await asyncio.gather(*futures))
+        for item in items:
+            EVENTS_PUBLISHED.labels(self._settings.service_name, item.event.event_type).inc()
+        return acks
 
     async def send_raw(
         self, topic: str, value: bytes | None, key: bytes | None, headers: list[tuple[str, bytes]]
