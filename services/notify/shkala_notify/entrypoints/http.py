@@ -2,6 +2,268 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from shkala_contracts.vocabulary import Direction, OrgId
+from shkala_notify.adapters.store import Store
+from shkala_notify.adapters.targets import TargetGuard
+from shkala_notify.domain.subscriptions import Filters
+from shkala_notify.service_layer import subscriptions as uc
+from shkala_notify.service_layer.live import LiveHub
+from shkala_notify.service_layer.names import OrgNames
+from shkala_runtime.auth import CurrentPrincipal
 
 router = APIRouter()
+
+
+@dataclass
+class Components:
+    store: Store
+    guard: TargetGuard
+    names: OrgNames
+    hub: LiveHub
+    sse_ping_s: float
+
+
+def _components(request: Request) -> Components:
+    return request.app.state.notify  # type: ignore[no-any-return]
+
+
+Deps = Annotated[Components, Depends(_components)]
+
+
+class FiltersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event_types: list[Annotated[str, Field(max_length=200)]] = Field(
+        default=[],
+        max_length=100,
+        description="CloudEvents types; `ru.shkala.indicators.*` for a whole family; empty = all",
+    )
+    municipalities: list[OrgId] = Field(default=[], max_length=500)
+    schools: list[OrgId] = Field(default=[], max_length=5000)
+    directions: list[Direction] = Field(default=[], max_length=9)
+    indicators: list[Annotated[str, Field(max_length=80)]] = Field(default=[], max_length=500)
+
+    def to_domain(self) -> Filters:
+        return Filters(
+            tuple(self.event_types),
+            tuple(self.municipalities),
+            tuple(self.schools),
+            tuple(d.value for d in self.directions),
+            tuple(self.indicators),
+        )
+
+
+class SubscriptionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=2000, examples=["https://hooks.example.ru/shkala"])
+    filters: FiltersIn = FiltersIn()
+    secret: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Standard Webhooks secret `whsec_<base64>`; generated when absent",
+    )
+    description: str | None = Field(default=None, max_length=500)
+
+
+class SubscriptionPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(default=None, max_length=2000)
+    filters: FiltersIn | None = None
+    description: str | None = Field(default=None, max_length=500)
+    enabled: bool | None = Field(default=None, description="false disables, true re-enables")
+
+
+class OwnerOut(BaseModel):
+    region: str
+    municipality: str | None = None
+    school: str | None = None
+
+
+class SubscriptionOut(BaseModel):
+    id: str
+    url: str
+    description: str | None
+    owner: OwnerOut
+    filters: dict[str, list[str]]
+    status: Literal["active", "disabled"]
+    version: int
+    failing_since: dt.datetime | None
+    last_error: str | None
+    disabled_at: dt.datetime | None
+    disabled_reason: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> SubscriptionOut:
+        return cls.model_validate({**doc, "id": doc["_id"]}, from_attributes=False)
+
+
+class SubscriptionCreated(SubscriptionOut):
+    secret: str = Field(description="Shown once here and at GET …/secret")
+
+
+class SecretOut(BaseModel):
+    secret: str
+
+
+class AttemptOut(BaseModel):
+    at: dt.datetime
+    attempt: int
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    event_id: str = Field(description="CloudEvents id = webhook-id")
+    event_type: str
+    text: str | None = None
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    next_attempt_at: dt.datetime | None
+    created_at: dt.datetime
+    delivered_at: dt.datetime | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+    log: list[AttemptOut] = []
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> DeliveryOut:
+        return cls.model_validate({**doc, "id": doc["_id"]})
+
+
+@router.post("/subscriptions", status_code=201, tags=["subscriptions"])
+async def create_subscription(
+    body: SubscriptionIn, principal: CurrentPrincipal, c: Deps
+) -> SubscriptionCreated:
+    """Register a webhook endpoint; the target is checked against SSRF rules (422 if refused)."""
+    doc = await uc.create(
+        c.store,
+        c.guard,
+        c.names,
+        principal,
+        url=body.url,
+        filters=body.filters.to_domain(),
+        secret=body.secret,
+        description=body.description,
+    )
+    return SubscriptionCreated.model_validate({**doc, "id": doc["_id"]})
+
+
+@router.get("/subscriptions", tags=["subscriptions"])
+async def list_subscriptions(principal: CurrentPrincipal, c: Deps) -> list[SubscriptionOut]:
+    docs = await c.store.list_subscriptions(uc.owner_query(principal))
+    return [SubscriptionOut.of(d) for d in docs]
+
+
+@router.get("/subscriptions/{sub_id}", tags=["subscriptions"])
+async def get_subscription(sub_id: str, principal: CurrentPrincipal, c: Deps) -> SubscriptionOut:
+    return SubscriptionOut.of(await uc.get(c.store, principal, sub_id))
+
+
+@router.get("/subscriptions/{sub_id}/secret", tags=["subscriptions"])
+async def get_secret(sub_id: str, principal: CurrentPrincipal, c: Deps) -> SecretOut:
+    return SecretOut(secret=(await uc.get(c.store, principal, sub_id))["secret"])
+
+
+@router.patch("/subscriptions/{sub_id}", tags=["subscriptions"])
+async def patch_subscription(
+    sub_id: str, body: SubscriptionPatch, principal: CurrentPrincipal, c: Deps
+) -> SubscriptionOut:
+    doc = await uc.update(
+        c.store,
+        c.guard,
+        c.names,
+        principal,
+        sub_id,
+        url=body.url,
+        filters=body.filters.to_domain() if body.filters else None,
+        description=body.description,
+        enabled=body.enabled,
+    )
+    return SubscriptionOut.of(doc)
+
+
+@router.delete("/subscriptions/{sub_id}", status_code=204, tags=["subscriptions"])
+async def delete_subscription(sub_id: str, principal: CurrentPrincipal, c: Deps) -> Response:
+    await uc.delete(c.store, principal, sub_id)
+    return Response(status_code=204)
+
+
+@router.get("/subscriptions/{sub_id}/deliveries", tags=["deliveries"])
+async def list_deliveries(
+    sub_id: str,
+    principal: CurrentPrincipal,
+    c: Deps,
+    status: Literal["pending", "delivered", "failed"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before: dt.datetime | None = None,
+) -> list[DeliveryOut]:
+    """The delivery log, newest first: every attempt with its status code or error."""
+    docs = await uc.deliveries(
+        c.store, principal, sub_id, status=status, limit=limit, before=before
+    )
+    return [DeliveryOut.of(d) for d in docs]
+
+
+@router.post(
+    "/subscriptions/{sub_id}/deliveries/{delivery_id}/redeliver",
+    status_code=202,
+    tags=["deliveries"],
+)
+async def redeliver(
+    sub_id: str, delivery_id: str, principal: CurrentPrincipal, c: Deps
+) -> DeliveryOut:
+    """Send again, unchanged (same webhook-id and body), with a fresh retry schedule."""
+    return DeliveryOut.of(await uc.redeliver(c.store, principal, sub_id, delivery_id))
+
+
+@router.get("/events/stream", tags=["live"], response_class=EventSourceResponse)
+async def stream(
+    principal: CurrentPrincipal,
+    c: Deps,
+    event_types: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI query default
+    municipalities: Annotated[list[str], Query()] = [],  # noqa: B006
+    schools: Annotated[list[str], Query()] = [],  # noqa: B006
+    directions: Annotated[list[Direction], Query()] = [],  # noqa: B006
+    indicators: Annotated[list[str], Query()] = [],  # noqa: B006
+) -> EventSourceResponse:
+    """Server-Sent Events: the CloudEvents (with a Russian `text`) the caller may see, live."""
+    filters = Filters(
+        tuple(event_types),
+        tuple(municipalities),
+        tuple(schools),
+        tuple(d.value for d in directions),
+        tuple(indicators),
+    )
+    await uc.validate_filters(principal, filters, c.names)
+    owner = uc.owner_of_principal(principal)
+    listening = c.hub.listen(owner, filters)
+    listener = await listening.__aenter__()
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        try:
+            yield ServerSentEvent(comment="subscribed")
+            while True:
+                ce = await listener.queue.get()
+                yield ServerSentEvent(
+                    data=json.dumps(ce, ensure_ascii=False), event=ce["type"], id=ce["id"]
+                )
+        finally:
+            await listening.__aexit__(None, None, None)
+
+    return EventSourceResponse(events(), ping=int(c.sse_ping_s))
