@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
-from shkala_plans.entrypoints import http
+from shkala_plans.adapters.event_store import ConcurrencyError, EventStore
+from shkala_plans.adapters.indicator_values import IndicatorValues
+from shkala_plans.adapters.outbox import OutboxRelay, Publisher
+from shkala_plans.domain.model import DomainError, NotFound
+from shkala_plans.domain.templates import Template, load_seed_templates
+from shkala_plans.entrypoints import consumers, http
+from shkala_plans.service_layer import services
+from shkala_plans.service_layer.services import Deps
 from shkala_plans.settings import Settings
+from shkala_runtime.consuming import DeadLetters
 from shkala_runtime.kafka import EventPublisher, make_broker
-from shkala_runtime.mongo import make_client
+from shkala_runtime.mongo import database, make_client
+from shkala_runtime.problems import Problem, problem_response
 from shkala_runtime.service import create_service_app
+from shkala_runtime.settings import ServiceSettings
 from shkala_runtime.telemetry import setup_logging, setup_tracing
+
+log = logging.getLogger(__name__)
 
 TITLE = "Shkala Plans"
 DESCRIPTION = (
@@ -29,15 +46,60 @@ class Service:
     mongo: AsyncMongoClient
     publisher: EventPublisher
     app: FastAPI
+    deps: Deps
+    relay: OutboxRelay
+    templates: dict[str, Template] = field(default_factory=dict)
 
 
-def bootstrap(settings: Settings | None = None) -> Service:
-    settings = settings or Settings()
+def bootstrap(
+    settings: ServiceSettings | None = None, *, relay_publisher: Publisher | None = None
+) -> Service:
+    """``relay_publisher`` replaces the relay's Kafka publisher (tests simulate crashes)."""
+    if settings is None:
+        settings = Settings()
+    elif not isinstance(settings, Settings):
+        settings = Settings(**{**settings.model_dump(), "service_name": "plans"})
     setup_logging(settings)
     setup_tracing(settings)
     broker = make_broker(settings)
     mongo = make_client(settings)
     publisher = EventPublisher(settings)
+    db = database(mongo, settings)
+    relay = OutboxRelay(
+        db, relay_publisher or publisher, settings, poll_seconds=settings.plans_relay_poll_s
+    )
+    deps = Deps(EventStore(db), IndicatorValues(db), relay.nudge)
+    consumers.subscribe(
+        broker,
+        settings,
+        deps,
+        DeadLetters(publisher.send_raw, settings.plans_consumer_group),
+        settings.kafka_topic_prefix + settings.plans_consumer_group,
+    )
+    tasks: list[asyncio.Task[None]] = []
+
+    async def scheduler_loop() -> None:
+        while True:
+            await asyncio.sleep(settings.plans_scheduler_interval_s)
+            try:
+                await services.run_scheduler(deps, dt.date.today(), settings.plans_due_lead_days)
+            except Exception:
+                log.exception("deadline scheduler run failed")
+
+    async def on_start() -> None:
+        await deps.store.setup()
+        await deps.values.setup()
+        await relay.start()
+        if settings.plans_scheduler_interval_s > 0:
+            tasks.append(asyncio.create_task(scheduler_loop(), name="plans-scheduler"))
+
+    async def on_stop() -> None:
+        for t in tasks:
+            t.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        await relay.stop()
+
     app = create_service_app(
         settings,
         title=TITLE,
@@ -46,5 +108,40 @@ def bootstrap(settings: Settings | None = None) -> Service:
         mongo=mongo,
         publisher=publisher,
         routers=[http.router],
+        on_start=[on_start],
+        on_stop=[on_stop],
     )
-    return Service(settings, broker, mongo, publisher, app)
+    templates = {t.id: t for t in load_seed_templates()}
+    app.state.plans_deps = deps
+    app.state.plans_templates = templates
+    install_error_mapping(app)
+    return Service(settings, broker, mongo, publisher, app, deps, relay, templates)
+
+
+def install_error_mapping(app: FastAPI) -> None:
+    async def conflict(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ConcurrencyError)
+        return problem_response(
+            Problem(
+                409,
+                "Version conflict",
+                str(exc),
+                type="version-conflict",
+                aggregate_id=exc.aggregate_id,
+                expected_version=exc.expected,
+                current_version=exc.actual,
+            ),
+            request,
+        )
+
+    async def not_found(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(Problem(404, "Not found", str(exc), type="not-found"), request)
+
+    async def refused(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(
+            Problem(422, "Refused by the plan's rules", str(exc), type="domain-rule"), request
+        )
+
+    app.add_exception_handler(ConcurrencyError, conflict)
+    app.add_exception_handler(NotFound, not_found)
+    app.add_exception_handler(DomainError, refused)

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from shkala_runtime.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     service_name: str = "plans"
     http_port: int = 8003
+    plans_consumer_group: str = Field(
+        default="shkala-plans-effectiveness",
+        description="Consumer group reading the indicators topic (prefixed like topics)",
+    )
+    plans_scheduler_interval_s: float = Field(
+        default=3600.0, description="How often row-due/overdue is checked; 0 disables"
+    )
+    plans_due_lead_days: int = Field(default=14, description="Row-due this many days ahead")
+    plans_relay_poll_s: float = Field(default=0.5, description="Outbox relay poll interval")

@@ -1,0 +1,39 @@
+"""Subscribers of the plans service: the indicators topic feeds effectiveness."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from faststream.kafka import KafkaBroker
+
+from shkala_contracts.events.indicators import TOPIC as INDICATORS
+from shkala_contracts.events.indicators import IndicatorValueChanged, ListMembershipChanged
+from shkala_plans.service_layer import services
+from shkala_plans.service_layer.services import Deps
+from shkala_runtime.consuming import DeadLetters, Delivered, Rejection, subscribe_events
+from shkala_runtime.settings import ServiceSettings
+
+
+def subscribe(
+    broker: KafkaBroker,
+    settings: ServiceSettings,
+    deps: Deps,
+    dead_letters: DeadLetters,
+    group_id: str,
+) -> None:
+    async def on_indicators(batch: Sequence[Delivered]) -> Sequence[Rejection]:
+        events = [
+            d.event
+            for d in batch
+            if isinstance(d.event, IndicatorValueChanged | ListMembershipChanged)
+        ]
+        await services.on_indicator_events(deps, events)  # raising rewinds the batch
+        return []
+
+    subscribe_events(
+        broker,
+        settings.topic_name(INDICATORS),
+        group_id=group_id,
+        handler=on_indicators,
+        dead_letters=dead_letters,
+    )
