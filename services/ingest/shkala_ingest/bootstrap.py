@@ -8,10 +8,13 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
+from shkala_ingest.adapters.store import IngestStore
+from shkala_ingest.domain.pseudonyms import Pseudonymiser
 from shkala_ingest.entrypoints import http
+from shkala_ingest.service_layer.imports import Ingestor
 from shkala_ingest.settings import Settings
 from shkala_runtime.kafka import EventPublisher, make_broker
-from shkala_runtime.mongo import make_client
+from shkala_runtime.mongo import database, make_client
 from shkala_runtime.service import create_service_app
 from shkala_runtime.telemetry import setup_logging, setup_tracing
 
@@ -29,6 +32,7 @@ class Service:
     mongo: AsyncMongoClient
     publisher: EventPublisher
     app: FastAPI
+    ingestor: Ingestor
 
 
 def bootstrap(settings: Settings | None = None) -> Service:
@@ -38,6 +42,12 @@ def bootstrap(settings: Settings | None = None) -> Service:
     broker = make_broker(settings)
     mongo = make_client(settings)
     publisher = EventPublisher(settings)
+    ingestor = Ingestor(
+        settings,
+        IngestStore(database(mongo, settings)),
+        publisher,
+        Pseudonymiser(settings.pseudonym_key.get_secret_value().encode()),
+    )
     app = create_service_app(
         settings,
         title=TITLE,
@@ -46,5 +56,7 @@ def bootstrap(settings: Settings | None = None) -> Service:
         mongo=mongo,
         publisher=publisher,
         routers=[http.router],
+        on_stop=[ingestor.stop],
     )
-    return Service(settings, broker, mongo, publisher, app)
+    app.state.ingestor = ingestor
+    return Service(settings, broker, mongo, publisher, app, ingestor)

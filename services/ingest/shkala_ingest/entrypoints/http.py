@@ -2,6 +2,377 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile
+
+from shkala_contracts import Tenant
+from shkala_contracts.formats import FORMATS, PERSONAL_IDS, UploadFormat
+from shkala_ingest.domain import templates
+from shkala_ingest.service_layer.imports import BatchSource, FileSource, Ingestor
+from shkala_runtime.auth import CurrentPrincipal, Principal
+from shkala_runtime.problems import PROBLEM_JSON, Problem
 
 router = APIRouter()
+
+KINDS = list(FORMATS)
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Progress(BaseModel):
+    rows_expected: int = Field(description="Estimate known before reading (lines or sheet rows)")
+    rows_read: int
+    rows_validated: int
+    rows_published: int = Field(description="Events Kafka acknowledged")
+    rows_unchanged: int = Field(description="Rows already published with identical content")
+
+
+class ImportAnswer(BaseModel):
+    import_id: str
+    kind: str
+    status: str = Field(
+        description="processing | validated (dry run) | completed | rejected | failed"
+    )
+    dry_run: bool
+    source: str = Field(description="file | batch")
+    file: dict[str, Any] | None = Field(
+        default=None, description="format, encoding, delimiter, header row, ignored columns"
+    )
+    progress: Progress
+    counts: dict[str, int] = Field(description="Events published per event type")
+    corrections: int = Field(description="Events published as corrections (originator_version > 1)")
+    duplicates_skipped: int = Field(description="Identical repeated rows inside this upload")
+    created_at: str
+    finished_at: str | None
+    problem: dict[str, Any] | None = Field(default=None, description="RFC 9457, when rejected")
+
+
+EXAMPLE_ANSWER = {
+    "import_id": "6f1c0e2a9b0d4d5e8f7a6b5c4d3e2f10",
+    "kind": "vpr",
+    "status": "completed",
+    "dry_run": False,
+    "source": "file",
+    "file": {"name": "vpr.csv", "format": "csv", "encoding": "cp1251", "delimiter": ";"},
+    "progress": {
+        "rows_expected": 2,
+        "rows_read": 2,
+        "rows_validated": 2,
+        "rows_published": 2,
+        "rows_unchanged": 0,
+    },
+    "counts": {"ru.shkala.fact.assessment_result.v1": 2},
+    "corrections": 0,
+    "duplicates_skipped": 0,
+    "created_at": "2026-04-20T10:00:00+00:00",
+    "finished_at": "2026-04-20T10:00:01+00:00",
+    "problem": None,
+}
+EXAMPLE_PROBLEM = {
+    "type": "urn:shkala:problem:invalid-rows",
+    "title": "Upload has invalid rows",
+    "status": 422,
+    "detail": "1 error(s) in 'vpr'; nothing was published",
+    "import_id": "6f1c0e2a9b0d4d5e8f7a6b5c4d3e2f10",
+    "errors": [
+        {
+            "row": 7,
+            "column": "Отметка",
+            "value": "6",
+            "reason": "Input should be less than or equal to 5",
+            "code": "invalid",
+        }
+    ],
+    "total_errors": 1,
+}
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    202: {
+        "model": ImportAnswer,
+        "description": "Accepted: completed (every event acknowledged by Kafka), validated "
+        "(dry run) or still processing (poll `Location`)",
+        "content": {"application/json": {"example": EXAMPLE_ANSWER}},
+    },
+    401: {"description": "No or bad bearer token"},
+    403: {"description": "Rows (or the whole upload) outside the caller's tenant"},
+    404: {"description": "Unknown format"},
+    413: {"description": "Upload larger than the configured limit"},
+    422: {
+        "description": "Rejected whole: every row error (row, column, value, reason), capped",
+        "content": {PROBLEM_JSON: {"example": EXAMPLE_PROBLEM}},
+    },
+}
+
+
+def _ingestor(request: Request) -> Ingestor:
+    return request.app.state.ingestor  # type: ignore[no-any-return]
+
+
+def _respond(status: int, body: dict[str, Any], replayed: bool) -> JSONResponse:
+    headers = {"Location": f"/imports/{body['import_id']}"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    if status >= 400 and body.get("problem"):
+        return JSONResponse(
+            body["problem"], status_code=status, media_type=PROBLEM_JSON, headers=headers
+        )
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem(
+        413,
+        "Upload too large",
+        f"the limit is {limit} bytes ({limit // (1024 * 1024)} MiB); split the file",
+        type="upload-too-large",
+        limit_bytes=limit,
+    )
+
+
+def _respond_async(prefer: str | None) -> bool:
+    return bool(prefer) and "respond-async" in prefer.lower()  # type: ignore[union-attr]
+
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The file as `multipart/form-data` field `file`, or the raw bytes "
+        "(`text/csv`, XLSX). CSV: UTF-8 or Windows-1251, `;`/`,`/tab, decimal comma, "
+        "dd.mm.yyyy dates, да/нет.",
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
+            "text/csv": {
+                "schema": {"type": "string"},
+                "example": templates.csv_text(
+                    FORMATS["vpr"], [templates.sample_row(FORMATS["vpr"])]
+                ),
+            },
+            XLSX_MIME: {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@router.post(
+    "/imports/{kind}",
+    status_code=202,
+    response_model=ImportAnswer,
+    responses=ANSWERS,
+    openapi_extra=UPLOAD_BODY,
+    summary="Upload a CSV or XLSX file of one format",
+    tags=["imports"],
+)
+async def upload(
+    kind: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    dry_run: Annotated[bool, Query(description="Validate only; publish nothing")] = False,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    prefer: Annotated[
+        str | None, Header(description="`respond-async`: answer at once with the import id")
+    ] = None,
+) -> Response:
+    ingestor = _ingestor(request)
+    ingestor.format(kind)
+    limit = ingestor.settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise _too_large(limit)
+    ctype = request.headers.get("content-type", "")
+    filename: str | None = None
+    if ctype.startswith("multipart/form-data"):
+        form = await request.form(max_files=1, max_fields=10)
+        upload_file = form.get("file")
+        if not isinstance(upload_file, UploadFile):
+            raise Problem(422, "No file", "send the file in the form field `file`", type="no-file")
+        filename = upload_file.filename
+        parts = []
+        size = 0
+        while chunk := await upload_file.read(1024 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            parts.append(chunk)
+        data = b"".join(parts)
+    else:
+        parts = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            parts.append(chunk)
+        data = b"".join(parts)
+    if not data:
+        raise Problem(422, "Empty upload", "the file is empty", type="no-file")
+    status, body, replayed = await ingestor.submit(
+        kind=kind,
+        principal=principal,
+        source=FileSource(data, filename),
+        idempotency_key=idempotency_key,
+        dry_run=dry_run,
+        respond_async=_respond_async(prefer),
+    )
+    return _respond(status, body, replayed)
+
+
+class Batch(BaseModel):
+    rows: list[dict[str, Any]] = Field(
+        min_length=1,
+        description="Rows keyed by the format's field names (see GET /formats); raw personal "
+        "ids (student_id, teacher_id…) are pseudonymised on arrival",
+    )
+
+
+BATCH_EXAMPLES = {
+    kind: {
+        "summary": fmt.title,
+        "value": {"rows": [templates.sample_json_row(fmt)]},
+    }
+    for kind, fmt in FORMATS.items()
+}
+
+
+@router.post(
+    "/batches/{kind}",
+    status_code=202,
+    response_model=ImportAnswer,
+    responses=ANSWERS,
+    summary="Submit rows of one format as JSON",
+    tags=["imports"],
+)
+async def batch(
+    kind: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    body: Annotated[Batch, Body(openapi_examples=BATCH_EXAMPLES)],  # type: ignore[arg-type]
+    dry_run: Annotated[bool, Query(description="Validate only; publish nothing")] = False,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    prefer: Annotated[str | None, Header()] = None,
+) -> Response:
+    ingestor = _ingestor(request)
+    ingestor.format(kind)
+    if len(body.rows) > ingestor.settings.max_batch_rows:
+        raise Problem(
+            413,
+            "Batch too large",
+            f"at most {ingestor.settings.max_batch_rows} rows per batch; upload a file instead",
+            type="upload-too-large",
+        )
+    status, answer, replayed = await ingestor.submit(
+        kind=kind,
+        principal=principal,
+        source=BatchSource(body.rows),
+        idempotency_key=idempotency_key,
+        dry_run=dry_run,
+        respond_async=_respond_async(prefer),
+    )
+    return _respond(status, answer, replayed)
+
+
+@router.get(
+    "/imports/{import_id}",
+    response_model=ImportAnswer,
+    summary="Status and progress of an import",
+    tags=["imports"],
+    responses={404: {"description": "Unknown import (or not yours)"}},
+)
+async def get_import(import_id: str, request: Request, principal: CurrentPrincipal) -> Response:
+    ingestor = _ingestor(request)
+    owner = await ingestor.owner(import_id)
+    if owner is None or not _may_see(principal, owner):
+        raise Problem(404, "Unknown import", f"no import {import_id}", type="unknown-import")
+    _, body = await ingestor.status(import_id)
+    return JSONResponse(body)
+
+
+def _may_see(principal: Principal, owner: dict[str, Any]) -> bool:
+    tenant = Tenant(
+        region=owner["region"],
+        municipality=owner.get("municipality"),
+        school=owner.get("school"),
+    )
+    return principal.can_access(tenant) or (
+        owner["role"] == principal.role.value
+        and owner.get("municipality") == principal.municipality
+        and owner.get("school") == principal.school
+        and owner["region"] == principal.region
+    )
+
+
+# --- formats and templates -------------------------------------------------------------
+
+
+def describe(fmt: UploadFormat) -> dict[str, Any]:
+    return {
+        "kind": fmt.kind,
+        "title": fmt.title,
+        "event_type": fmt.fact.event_type,
+        "topic": fmt.fact.topic,
+        "natural_key": list(fmt.fact.key_fields),
+        "fixed": fmt.fixed,
+        "task_columns": "Задание N (макс M)" if fmt.task_columns else None,
+        "columns": [
+            {
+                "header": c.header,
+                "field": c.field,
+                "required": c.required,
+                "example": c.example or None,
+                "aliases": list(c.aliases),
+                "pseudonymised_to": PERSONAL_IDS.get(c.field),
+            }
+            for c in fmt.columns
+        ],
+        "template_csv": f"/formats/{fmt.kind}/template.csv",
+        "template_xlsx": f"/formats/{fmt.kind}/template.xlsx",
+    }
+
+
+@router.get("/formats", summary="Every upload format with its columns", tags=["formats"])
+async def list_formats(principal: CurrentPrincipal) -> list[dict[str, Any]]:
+    return [describe(f) for f in FORMATS.values()]
+
+
+@router.get("/formats/{kind}", summary="One upload format", tags=["formats"])
+async def get_format(kind: str, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    return describe(_ingestor(request).format(kind))
+
+
+@router.get(
+    "/formats/{kind}/template.csv",
+    summary="Blank CSV template (UTF-8 with BOM, `;`)",
+    tags=["formats"],
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def template_csv(kind: str, request: Request, principal: CurrentPrincipal) -> Response:
+    fmt = _ingestor(request).format(kind)
+    return Response(
+        templates.csv_template(fmt),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{kind}.csv"'},
+    )
+
+
+@router.get(
+    "/formats/{kind}/template.xlsx",
+    summary="Blank XLSX template",
+    tags=["formats"],
+    response_class=Response,
+    responses={200: {"content": {XLSX_MIME: {}}}},
+)
+async def template_xlsx(kind: str, request: Request, principal: CurrentPrincipal) -> Response:
+    fmt = _ingestor(request).format(kind)
+    return Response(
+        templates.xlsx_template(fmt),
+        media_type=XLSX_MIME,
+        headers={"Content-Disposition": f'attachment; filename="{kind}.xlsx"'},
+    )

@@ -1,0 +1,130 @@
+"""What ingest keeps in MongoDB (per-collection operations only: FerretDB has no transactions).
+
+- ``imports``: one document per import (status, progress, counts, the rejection problem).
+- ``import_keys``: ``_id`` = idempotency key or content hash (scoped to kind and caller),
+  pointing to the import that claimed it; the unique ``_id`` settles races.
+- ``originators``: per fact stream (originator id) the hash of the last published content
+  and its version, so a resubmission is skipped or published as a correction.
+- ``org_units``: the registry of regions, municipalities and schools (loaded by the
+  ``org-units`` format after Kafka acknowledged the registration events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pymongo import InsertOne, ReplaceOne, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+DUPLICATE_KEY = 11000
+
+
+class IngestStore:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.db = db
+        self.imports = db["imports"]
+        self.keys = db["import_keys"]
+        self.originators = db["originators"]
+        self.org_units = db["org_units"]
+
+    # --- imports ---------------------------------------------------------------------
+
+    async def create_import(self, doc: dict[str, Any]) -> None:
+        await self.imports.insert_one(doc)
+
+    async def update_import(self, import_id: str, fields: dict[str, Any]) -> None:
+        await self.imports.update_one({"_id": import_id}, {"$set": fields})
+
+    async def get_import(self, import_id: str) -> dict[str, Any] | None:
+        return await self.imports.find_one({"_id": import_id})
+
+    # --- idempotency -----------------------------------------------------------------
+
+    async def claim(self, keys: Sequence[str], import_id: str, content_hash: str) -> str | None:
+        """Claim every key for ``import_id``; the id of an earlier import holding one of
+        them, else None. Keys this call inserted are re-pointed to the earlier import."""
+        docs = [{"_id": k, "import_id": import_id, "content_hash": content_hash} for k in keys]
+        try:
+            await self.keys.insert_many(docs, ordered=False)
+            return None
+        except BulkWriteError as exc:
+            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                raise
+        held = [d async for d in self.keys.find({"_id": {"$in": list(keys)}})]
+        earlier = [d for d in held if d["import_id"] != import_id]
+        if not earlier:  # pragma: no cover - the duplicate was released meanwhile
+            return await self.claim(keys, import_id, content_hash)
+        first = earlier[0]
+        if first.get("content_hash") != content_hash:
+            raise IdempotencyConflict(first["import_id"])
+        mine = [d["_id"] for d in held if d["import_id"] == import_id]
+        if mine:
+            await self.keys.update_many(
+                {"_id": {"$in": mine}}, {"$set": {"import_id": first["import_id"]}}
+            )
+        return str(first["import_id"])
+
+    async def release(self, import_id: str) -> None:
+        await self.keys.delete_many({"import_id": import_id})
+
+    # --- originators -----------------------------------------------------------------
+
+    async def known(self, originator_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+        found: dict[str, tuple[str, int]] = {}
+        cursor = self.originators.find({"_id": {"$in": list(originator_ids)}}, {"h": 1, "v": 1})
+        async for d in cursor:
+            found[d["_id"]] = (d["h"], int(d["v"]))
+        return found
+
+    async def record(self, published: Iterable[tuple[str, str, int]]) -> None:
+        """Remember ``(originator_id, content_hash, version)`` of acknowledged events."""
+        ops: list[Any] = []
+        for oid, h, v in published:
+            if v == 1:
+                ops.append(InsertOne({"_id": oid, "h": h, "v": v}))
+            else:
+                ops.append(UpdateOne({"_id": oid}, {"$set": {"h": h, "v": v}}, upsert=True))
+        if not ops:
+            return
+        try:
+            await self.originators.bulk_write(ops, ordered=False)
+        except BulkWriteError as exc:
+            # a concurrent import of the same stream inserted it first: keep the newest
+            retry = []
+            for err in exc.details.get("writeErrors", []):
+                if err.get("code") != DUPLICATE_KEY:
+                    raise
+                doc = ops[err["index"]]._doc
+                retry.append(
+                    UpdateOne(
+                        {"_id": doc["_id"], "v": {"$lt": doc["v"]}},
+                        {"$set": {"h": doc["h"], "v": doc["v"]}},
+                    )
+                )
+            if retry:
+                await self.originators.bulk_write(retry, ordered=False)
+
+    # --- org-unit registry -----------------------------------------------------------
+
+    async def schools(self, school_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        ids = [f"school:{s}" for s in school_ids]
+        return {d["school_id"]: d async for d in self.org_units.find({"_id": {"$in": ids}})}
+
+    async def register(self, units: Sequence[dict[str, Any]]) -> None:
+        if units:
+            await self.org_units.bulk_write(
+                [ReplaceOne({"_id": u["_id"]}, u, upsert=True) for u in units], ordered=False
+            )
+
+
+class IdempotencyConflict(Exception):
+    """An Idempotency-Key was reused with different content."""
+
+    def __init__(self, import_id: str) -> None:
+        super().__init__(import_id)
+        self.import_id = import_id
+
+
+__all__ = ["DuplicateKeyError", "IdempotencyConflict", "IngestStore"]

@@ -1,0 +1,658 @@
+"""The import use case: read → validate every row → (only if all are valid) publish.
+
+An import runs as a background task; the request that started it waits for it up to
+``sync_wait_seconds`` (or not at all with ``Prefer: respond-async``) and otherwise answers 202
+with the import id; ``GET /imports/{id}`` shows status and progress. Nothing is published
+before every row validated, and the answer says ``completed`` only after Kafka acknowledged
+every event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from shkala_contracts import Tenant
+from shkala_contracts.base import Fact
+from shkala_contracts.events.org_units import MunicipalityRegistered, RegionRegistered
+from shkala_contracts.formats import FORMATS, UploadFormat
+from shkala_ingest.adapters.store import IngestStore
+from shkala_ingest.domain.pseudonyms import Pseudonymiser
+from shkala_ingest.domain.rows import (
+    Built,
+    RowBuilder,
+    RowError,
+    match_headers,
+    score_header,
+)
+from shkala_ingest.domain.tables import HEADER_SCAN_ROWS, TableError, blank, read_table
+from shkala_ingest.settings import Settings
+from shkala_runtime.auth import Principal, Role
+from shkala_runtime.kafka import EventPublisher, Outgoing
+from shkala_runtime.problems import Problem
+
+log = logging.getLogger(__name__)
+
+YIELD_EVERY = 500
+FLUSH_SECONDS = 0.25
+
+
+@dataclass
+class FileSource:
+    data: bytes
+    filename: str | None = None
+
+
+@dataclass
+class BatchSource:
+    rows: list[dict[str, Any]]
+
+
+Source = FileSource | BatchSource
+
+
+class Rejected(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.title)
+        self.problem = problem
+
+
+@dataclass(slots=True)
+class Accepted:
+    row: int
+    fact: Fact
+    tenant: Tenant
+    oid: str
+    hash: str
+
+
+@dataclass
+class Run:
+    """One import's live state; mirrored to the ``imports`` collection."""
+
+    id: str
+    kind: str
+    dry_run: bool
+    source: str
+    owner: dict[str, Any]
+    status: str = "processing"
+    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    finished_at: dt.datetime | None = None
+    file: dict[str, Any] = field(default_factory=dict)
+    rows_expected: int = 0
+    rows_read: int = 0
+    rows_validated: int = 0
+    rows_published: int = 0
+    rows_unchanged: int = 0
+    duplicates_skipped: int = 0
+    corrections: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    problem: dict[str, Any] | None = None
+    http_status: int = 202
+    last_flush: float = 0.0
+
+    def answer(self) -> dict[str, Any]:
+        return {
+            "import_id": self.id,
+            "kind": self.kind,
+            "status": self.status,
+            "dry_run": self.dry_run,
+            "source": self.source,
+            "file": self.file or None,
+            "progress": {
+                "rows_expected": max(self.rows_expected, self.rows_read),
+                "rows_read": self.rows_read,
+                "rows_validated": self.rows_validated,
+                "rows_published": self.rows_published,
+                "rows_unchanged": self.rows_unchanged,
+            },
+            "counts": dict(self.counts),
+            "corrections": self.corrections,
+            "duplicates_skipped": self.duplicates_skipped,
+            "created_at": self.created_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "problem": self.problem,
+        }
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "_id": self.id,
+            "owner": self.owner,
+            "http_status": self.http_status,
+            "status": self.status,
+            # JSON text: event types contain dots, which FerretDB refuses in keys
+            "answer": json.dumps(self.answer(), ensure_ascii=False),
+        }
+
+
+def content_hash(kind: str, source: Source) -> str:
+    h = hashlib.sha256(kind.encode() + b"\x00")
+    if isinstance(source, FileSource):
+        h.update(b"file\x00" + source.data)
+    else:
+        h.update(b"batch\x00" + json.dumps(source.rows, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def owner_of(principal: Principal) -> dict[str, Any]:
+    return {
+        "role": principal.role.value,
+        "region": principal.region,
+        "municipality": principal.municipality,
+        "school": principal.school,
+    }
+
+
+def owner_scope(principal: Principal) -> str:
+    return "/".join(
+        (
+            principal.role.value,
+            principal.region,
+            principal.municipality or "",
+            principal.school or "",
+        )
+    )
+
+
+class Ingestor:
+    def __init__(
+        self,
+        settings: Settings,
+        store: IngestStore,
+        publisher: EventPublisher,
+        pseudonymiser: Pseudonymiser,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.publisher = publisher
+        self.pseudonymiser = pseudonymiser
+        self.runs: dict[str, Run] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    # --- entry ----------------------------------------------------------------------
+
+    async def submit(
+        self,
+        *,
+        kind: str,
+        principal: Principal,
+        source: Source,
+        idempotency_key: str | None,
+        dry_run: bool,
+        respond_async: bool,
+    ) -> tuple[int, dict[str, Any], bool]:
+        """Start (or replay) an import: ``(http_status, body, replayed)``."""
+        fmt = self.format(kind)
+        if kind == "org-units" and principal.role is Role.SCHOOL:
+            raise Problem(
+                403,
+                "Forbidden",
+                "the org-unit registry is loaded by the region or a municipality",
+                type="forbidden",
+            )
+        import_id = uuid.uuid4().hex
+        chash = content_hash(kind, source)
+        if not dry_run:
+            scope = f"{kind}|{owner_scope(principal)}"
+            keys = [f"hash|{scope}|{chash}"]
+            if idempotency_key:
+                keys.insert(0, f"key|{scope}|{idempotency_key}")
+            from shkala_ingest.adapters.store import IdempotencyConflict
+
+            try:
+                earlier = await self.store.claim(keys, import_id, chash)
+            except IdempotencyConflict as exc:
+                raise Problem(
+                    422,
+                    "Idempotency-Key reused",
+                    "this Idempotency-Key was used for a different upload",
+                    type="idempotency-key-reused",
+                    import_id=exc.import_id,
+                ) from exc
+            if earlier is not None:
+                status, body = await self.status(earlier)
+                return status, body, True
+        run = Run(
+            import_id,
+            kind,
+            dry_run,
+            "file" if isinstance(source, FileSource) else "batch",
+            owner_of(principal),
+        )
+        self.runs[import_id] = run
+        await self.store.create_import(run.document())
+        task = asyncio.create_task(self._run(run, fmt, principal, source))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        if not respond_async:
+            await asyncio.wait({task}, timeout=self.settings.sync_wait_seconds)
+        return run.http_status, run.answer(), False
+
+    def format(self, kind: str) -> UploadFormat:
+        fmt = FORMATS.get(kind)
+        if fmt is None:
+            raise Problem(
+                404,
+                "Unknown format",
+                f"no upload format {kind!r}; known: {', '.join(FORMATS)}",
+                type="unknown-format",
+            )
+        return fmt
+
+    async def status(self, import_id: str) -> tuple[int, dict[str, Any]]:
+        run = self.runs.get(import_id)
+        if run is not None:
+            return run.http_status, run.answer()
+        doc = await self.store.get_import(import_id)
+        if doc is None:
+            raise Problem(404, "Unknown import", f"no import {import_id}", type="unknown-import")
+        return int(doc.get("http_status", 202)), json.loads(doc["answer"])
+
+    async def owner(self, import_id: str) -> dict[str, Any] | None:
+        run = self.runs.get(import_id)
+        if run is not None:
+            return run.owner
+        doc = await self.store.get_import(import_id)
+        return None if doc is None else doc["owner"]
+
+    async def stop(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    # --- the run --------------------------------------------------------------------
+
+    async def _run(self, run: Run, fmt: UploadFormat, principal: Principal, source: Source) -> None:
+        try:
+            accepted = await self._validate(run, fmt, principal, source)
+            if run.dry_run:
+                run.status = "validated"
+            else:
+                await self._publish(run, accepted)
+                if fmt.kind == "org-units":
+                    await self._register(accepted)
+                run.status = "completed"
+        except Rejected as rej:
+            run.status = "rejected"
+            run.http_status = rej.problem.status
+            run.problem = rej.problem.body(f"/imports/{run.id}") | {"import_id": run.id}
+            await self.store.release(run.id)
+        except asyncio.CancelledError:
+            run.status = "failed"
+            run.http_status = 503
+            run.problem = Problem(503, "Import interrupted", "the service stopped").body()
+            await self.store.release(run.id)
+            raise
+        except Exception as exc:
+            # no message text: it could quote a cell; the type and import id are enough
+            log.exception("import failed", extra={"import_id": run.id, "kind": run.kind})
+            run.status = "failed"
+            run.http_status = 500
+            run.problem = Problem(
+                500,
+                "Import failed",
+                f"{type(exc).__name__}; events acknowledged so far stay published, "
+                "upload again to publish the rest (known rows are skipped)",
+                type="import-failed",
+            ).body()
+            await self.store.release(run.id)
+        finally:
+            run.finished_at = dt.datetime.now(dt.UTC)
+            try:
+                await asyncio.shield(self.store.update_import(run.id, run.document()))
+            finally:
+                self.runs.pop(run.id, None)
+        log.info(
+            "import finished",
+            extra={
+                "import_id": run.id,
+                "kind": run.kind,
+                "status": run.status,
+                "rows": run.rows_read,
+                "published": run.rows_published,
+                "tenant": owner_scope(principal),
+            },
+        )
+
+    async def _flush(self, run: Run, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - run.last_flush >= FLUSH_SECONDS:
+            run.last_flush = now
+            await self.store.update_import(
+                run.id, {"answer": json.dumps(run.answer(), ensure_ascii=False)}
+            )
+
+    async def _rows(
+        self, run: Run, fmt: UploadFormat, builder: RowBuilder, source: Source
+    ) -> AsyncIterator[Built]:
+        if isinstance(source, BatchSource):
+            run.rows_expected = len(source.rows)
+            for i, item in enumerate(source.rows, start=1):
+                run.rows_read += 1
+                if i % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+                    await self._flush(run)
+                yield (
+                    builder.from_json(i, item)
+                    if isinstance(item, dict)
+                    else Built(
+                        i, None, errors=[RowError(i, None, None, "a row must be a JSON object")]
+                    )
+                )
+            return
+        try:
+            table = await asyncio.to_thread(read_table, source.data)
+        except TableError as exc:
+            raise Rejected(
+                Problem(422, "Unreadable file", str(exc), type="unreadable-file")
+            ) from exc
+        run.file = {
+            "name": source.filename,
+            "format": table.file_kind,
+            "encoding": table.encoding,
+            "delimiter": table.delimiter,
+            "bytes": len(source.data),
+        }
+        run.rows_expected = table.expected_rows
+        head: list[tuple[int, list[Any]]] = []
+        for item in table.rows:
+            head.append(item)
+            if len(head) >= HEADER_SCAN_ROWS:
+                break
+        if not head:
+            raise Rejected(Problem(422, "Empty file", "no rows", type="unreadable-file"))
+        scores = [score_header(fmt, cells) for _, cells in head]
+        at = scores.index(max(scores))
+        header_row, header_cells = head[at]
+        layout, missing = match_headers(fmt, header_cells)
+        if missing or not layout.columns:
+            raise Rejected(
+                Problem(
+                    422,
+                    "Columns do not fit the format",
+                    f"the header row ({header_row}) lacks required columns of {fmt.kind!r}; "
+                    f"download /formats/{fmt.kind}/template.csv",
+                    type="upload-layout",
+                    errors=[
+                        {
+                            "row": header_row,
+                            "column": h,
+                            "value": None,
+                            "reason": "required column missing",
+                        }
+                        for h in missing
+                    ],
+                    total_errors=len(missing),
+                    expected_columns=[c.header for c in fmt.columns],
+                )
+            )
+        run.file["header_row"] = header_row
+        run.file["ignored_columns"] = layout.ignored
+        run.file["task_columns"] = [t.header for t in layout.tasks]
+        run.rows_expected = max(table.expected_rows - (header_row - 1), 0)
+
+        def rest() -> Any:
+            yield from head[at + 1 :]
+            yield from table.rows
+
+        n = 0
+        for row, cells in rest():
+            n += 1
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+                await self._flush(run)
+            if blank(cells):
+                continue
+            run.rows_read += 1
+            yield builder.from_cells(row, cells, layout)
+
+    async def _validate(
+        self, run: Run, fmt: UploadFormat, principal: Principal, source: Source
+    ) -> list[Accepted]:
+        builder = RowBuilder(fmt, self.pseudonymiser)
+        cap = self.settings.max_reported_errors
+        errors: list[RowError] = []
+        total_errors = 0
+        forbidden = False
+        accepted: list[Accepted] = []
+        seen: dict[str, tuple[int, str]] = {}
+        schools: dict[str, dict[str, Any] | None] = {}
+        org_units = fmt.kind == "org-units"
+        parents: dict[str, tuple[int, Fact, Tenant]] = {}
+        key_names = ", ".join(fmt.fact.key_fields)
+        school_header = next(c.header for c in fmt.columns if c.field == "school_id")
+        if isinstance(source, BatchSource):
+            school_header = "school_id"
+
+        def fail(errs: Sequence[RowError]) -> None:
+            nonlocal total_errors, forbidden
+            total_errors += len(errs)
+            forbidden = forbidden or any(e.code == "forbidden" for e in errs)
+            room = cap - len(errors)
+            if room > 0:
+                errors.extend(errs[:room])
+
+        async for built in self._rows(run, fmt, builder, source):
+            fact = built.fact
+            if fact is None:
+                fail(built.errors)
+                continue
+            sid = str(fact.school_id)  # type: ignore[attr-defined]
+            if org_units:
+                tenant = Tenant(
+                    region=fact.region_id,  # type: ignore[attr-defined]
+                    municipality=fact.municipality_id,  # type: ignore[attr-defined]
+                    school=sid,
+                )
+            else:
+                if sid not in schools:
+                    schools.update({sid: None} | await self.store.schools([sid]))
+                doc = schools[sid]
+                if doc is None:
+                    fail(
+                        [
+                            RowError(
+                                built.row,
+                                school_header,
+                                sid,
+                                f"school {sid} is not registered (load the org-units format)",
+                                "unregistered",
+                            )
+                        ]
+                    )
+                    continue
+                tenant = Tenant(
+                    region=doc["region_id"], municipality=doc["municipality_id"], school=sid
+                )
+            if not principal.can_access(tenant):
+                who = principal.school or principal.municipality or principal.region
+                who = f"{principal.role.value} {who}"
+                fail(
+                    [
+                        RowError(
+                            built.row,
+                            school_header,
+                            sid,
+                            f"school {sid} is outside your tenant ({who})",
+                            "forbidden",
+                        )
+                    ]
+                )
+                continue
+            body = fact.model_dump_json()
+            h = hashlib.blake2b(body.encode(), digest_size=12).hexdigest()
+            oid = fact.originator_id()
+            prev = seen.get(oid)
+            if prev is not None:
+                if prev[1] == h:
+                    run.duplicates_skipped += 1
+                    continue
+                fail(
+                    [
+                        RowError(
+                            built.row,
+                            None,
+                            None,
+                            f"same natural key ({key_names}) as row {prev[0]}, other values",
+                            "duplicate",
+                        )
+                    ]
+                )
+                continue
+            seen[oid] = (built.row, h)
+            if org_units:
+                bad = self._parents(built, fact, parents)
+                if bad:
+                    fail(bad)
+                    continue
+            accepted.append(Accepted(built.row, fact, tenant, oid, h))
+            run.rows_validated += 1
+        await self._flush(run, force=True)
+        if total_errors:
+            status = 403 if forbidden else 422
+            raise Rejected(
+                Problem(
+                    status,
+                    "Rows outside your tenant" if forbidden else "Upload has invalid rows",
+                    f"{total_errors} error(s) in {run.kind!r}; nothing was published"
+                    + (f" (first {cap} listed)" if total_errors > cap else ""),
+                    type="forbidden-rows" if forbidden else "invalid-rows",
+                    errors=[e.as_dict() for e in errors],
+                    total_errors=total_errors,
+                )
+            )
+        if org_units:
+            heads = []
+            for _, parent, tenant in parents.values():
+                body = parent.model_dump_json()
+                h = hashlib.blake2b(body.encode(), digest_size=12).hexdigest()
+                heads.append(Accepted(0, parent, tenant, parent.originator_id(), h))
+            accepted = heads + accepted
+        return accepted
+
+    def _parents(
+        self, built: Built, fact: Fact, parents: dict[str, tuple[int, Fact, Tenant]]
+    ) -> list[RowError]:
+        """Regions and municipalities named by org-unit rows; names must agree."""
+        region_id = fact.region_id  # type: ignore[attr-defined]
+        mun_id = fact.municipality_id  # type: ignore[attr-defined]
+        wanted = [
+            (
+                f"region:{region_id}",
+                RegionRegistered(region_id=region_id, name=built.extras.get("region_name") or ""),
+                Tenant(region=region_id),
+                "Регион",
+            )
+            if built.extras.get("region_name")
+            else None,
+            (
+                f"municipality:{mun_id}",
+                MunicipalityRegistered(
+                    region_id=region_id,
+                    municipality_id=mun_id,
+                    name=built.extras.get("municipality_name") or "",
+                ),
+                Tenant(region=region_id, municipality=mun_id),
+                "Муниципалитет",
+            )
+            if built.extras.get("municipality_name")
+            else None,
+        ]
+        errs = []
+        for item in wanted:
+            if item is None:
+                continue
+            key, event, tenant, header = item
+            prev = parents.get(key)
+            if prev is None:
+                parents[key] = (built.row, event, tenant)
+            elif prev[1] != event:
+                errs.append(
+                    RowError(
+                        built.row,
+                        header,
+                        event.name,  # type: ignore[attr-defined]
+                        f"differs from row {prev[0]} for the same id",
+                    )
+                )
+        return errs
+
+    async def _publish(self, run: Run, accepted: list[Accepted]) -> None:
+        chunk = max(self.settings.publish_chunk_rows, 1)
+        inflight: asyncio.Task[None] | None = None
+        try:
+            for i in range(0, len(accepted), chunk):
+                part = accepted[i : i + chunk]
+                known = await self.store.known([a.oid for a in part])
+                out: list[Outgoing] = []
+                recs: list[tuple[str, str, int]] = []
+                unchanged = 0
+                for a in part:
+                    prev = known.get(a.oid)
+                    if prev is not None and prev[0] == a.hash:
+                        unchanged += 1
+                        continue
+                    version = prev[1] + 1 if prev is not None else 1
+                    out.append(
+                        Outgoing.of(
+                            a.fact,
+                            source=self.settings.source,
+                            tenant=a.tenant,
+                            originator_version=version,
+                        )
+                    )
+                    recs.append((a.oid, a.hash, version))
+                if inflight is not None:
+                    await inflight
+                inflight = asyncio.create_task(self._send(run, out, recs, unchanged))
+            if inflight is not None:
+                await inflight
+                inflight = None
+        finally:
+            if inflight is not None and not inflight.done():
+                inflight.cancel()
+        await self._flush(run, force=True)
+
+    async def _send(
+        self, run: Run, out: list[Outgoing], recs: list[tuple[str, str, int]], unchanged: int
+    ) -> None:
+        if out:
+            await self.publisher.publish(out)
+            await self.store.record(recs)
+        for o in out:
+            run.counts[o.event.event_type] = run.counts.get(o.event.event_type, 0) + 1
+        run.corrections += sum(1 for r in recs if r[2] > 1)
+        run.rows_published += len(out)
+        run.rows_unchanged += unchanged
+        await self._flush(run)
+
+    async def _register(self, accepted: list[Accepted]) -> None:
+        units = []
+        for a in accepted:
+            f = a.fact
+            if isinstance(f, RegionRegistered):
+                units.append(
+                    {"_id": f"region:{f.region_id}", "kind": "region", **f.model_dump(mode="json")}
+                )
+            elif isinstance(f, MunicipalityRegistered):
+                units.append(
+                    {
+                        "_id": f"municipality:{f.municipality_id}",
+                        "kind": "municipality",
+                        **f.model_dump(mode="json"),
+                    }
+                )
+            else:
+                units.append(
+                    {"_id": f"school:{f.school_id}", "kind": "school", **f.model_dump(mode="json")}  # type: ignore[attr-defined]
+                )
+        await self.store.register(units)
