@@ -11,6 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 SECRET_PREFIX = "whsec_"
+OPERATIONAL_PREFIX = "ru.shkala.notify."
+"""Operational events (endpoint disabled…) reach only subscriptions that name them."""
 
 # Lists that decide a direction when the event names none (ListMembershipChanged).
 _LIST_DIRECTIONS = {
@@ -123,8 +125,11 @@ def matches(owner: Owner, filters: Filters, event: EventFacts) -> bool:
     """Tenant first (never widened by filters), then every non-empty filter must hold."""
     if not owner.covers(event.region, event.municipality, event.school):
         return False
-    if filters.event_types and not type_matches(filters.event_types, event.type):
-        return False
+    if filters.event_types:
+        if not type_matches(filters.event_types, event.type):
+            return False
+    elif event.type.startswith(OPERATIONAL_PREFIX):
+        return False  # operational events only for those who name them
     if filters.municipalities and event.municipality not in filters.municipalities:
         return False
     if filters.schools and event.school not in filters.schools:

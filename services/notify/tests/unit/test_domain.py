@@ -135,6 +135,9 @@ def test_filters_by_type_school_direction_indicator():
     lst, val, flag = (EventFacts.of(ce_of(e)) for e in (list_event(), value_event(), flag_event()))
     assert matches(owner, Filters(event_types=("ru.shkala.indicators.*",)), val)
     assert not matches(owner, Filters(event_types=("ru.shkala.plans.*",)), val)
+    ops = EventFacts("ru.shkala.notify.endpoint_disabled.v1", "r1", "mun-a", None, {})
+    assert not matches(owner, Filters(), ops)  # operational events only when named
+    assert matches(owner, Filters(event_types=("ru.shkala.notify.*",)), ops)
     assert matches(owner, Filters(event_types=(lst.type,)), lst)
     assert not matches(owner, Filters(event_types=(lst.type,)), val)
     assert matches(owner, Filters(schools=("sch-5",)), val)
