@@ -25,7 +25,7 @@ async def system_resolver(host: str, port: int) -> list[IP]:
         raise TargetRefused(f"host {host!r} does not resolve: {exc}") from exc
     found: list[IP] = []
     for info in infos:
-        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if ip not in found:
             found.append(ip)
     return found

@@ -34,7 +34,8 @@ class Components:
 
 
 def _components(request: Request) -> Components:
-    return request.app.state.notify  # type: ignore[no-any-return]
+    components: Components = request.app.state.notify
+    return components
 
 
 Deps = Annotated[Components, Depends(_components)]

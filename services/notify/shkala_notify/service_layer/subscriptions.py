@@ -79,19 +79,20 @@ async def validate_filters(p: Principal, filters: Filters, names: OrgNames) -> N
     # A municipality subscribes to its own schools only; a school to itself.
     owner = owner_of_principal(p)
     if owner.municipality:
-        for m in filters.municipalities:
-            if m != owner.municipality:
+        for mun in filters.municipalities:
+            if mun != owner.municipality:
                 raise Problem(
                     403,
                     "Forbidden",
                     f"a {p.role.value} token for {owner.school or owner.municipality} "
-                    f"cannot subscribe to municipality {m}",
+                    f"cannot subscribe to municipality {mun}",
                     type="forbidden",
                 )
         await names.load(set(filters.schools))
         for s in filters.schools:
-            outside = (owner.school and s != owner.school) or (
-                (m := names.municipality_of(s)) is not None and m != owner.municipality
+            known_in = names.municipality_of(s)
+            outside = (owner.school is not None and s != owner.school) or (
+                known_in is not None and known_in != owner.municipality
             )
             if outside:
                 raise Problem(

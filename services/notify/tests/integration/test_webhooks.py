@@ -23,6 +23,13 @@ async def test_delivery_verifies_with_standardwebhooks(h, settings, receiver, pu
         await h.eventually(
             lambda: service.store.org_unit("sch-5"), what="school name from the registry"
         )
+        # Known to be mun-a's school: mun-b cannot subscribe to it.
+        resp = await client.post(
+            "/subscriptions",
+            json={"url": receiver.url + "/other", "filters": {"schools": ["sch-5"]}},
+            headers=h.auth(settings, "municipality", "mun-b"),
+        )
+        assert resp.status_code == 403
         outgoing = h.list_changed(settings, "mun-a", "sch-5")
         await publisher.publish([outgoing, h.value_changed(settings, "mun-a", "sch-6")])
 
