@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import RecordMetadata
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
@@ -146,6 +147,18 @@ class OutboxRelay:
         """Mark as published what is already on the topic past the checkpoint."""
         checkpoint = await self.state.find_one({"_id": "relay-checkpoint"}) or {}
         start: dict[str, int] = checkpoint.get("offsets", {})
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers)
+        await admin.start()
+        try:
+            described = await admin.describe_topics([self.topic])
+        finally:
+            await admin.close()
+        tps = [
+            TopicPartition(self.topic, p["partition"])
+            for d in described
+            if d.get("error_code") == 0
+            for p in d.get("partitions", [])
+        ]
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             client_id=f"{self.settings.kafka_client_prefix}-plans-outbox-reconcile",
@@ -154,14 +167,8 @@ class OutboxRelay:
         )
         await consumer.start()
         seen: list[str] = []
-        tps: list[TopicPartition] = []
         reached: dict[str, int] = {}
         try:
-            parts = consumer.partitions_for_topic(self.topic)
-            if parts is None:
-                await consumer.client.force_metadata_update()
-                parts = consumer.partitions_for_topic(self.topic) or set()
-            tps = [TopicPartition(self.topic, p) for p in sorted(parts)]
             if tps:
                 consumer.assign(tps)
                 end = await consumer.end_offsets(tps)
