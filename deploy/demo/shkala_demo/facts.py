@@ -22,6 +22,7 @@ from shkala_contracts.formats import FORMATS
 from shkala_demo.protocols import (
     EGE_ELECTIVES,
     EGE_MATHS,
+    EGE_SCALE,
     MATHS,
     OGE,
     OLYMPIAD_SUBJECTS,
@@ -76,7 +77,7 @@ def _active(teacher: Teacher, year: int) -> bool:
 
 def _journal_mark(rng: random.Random, school: School, ability: float) -> int:
     """The student's term mark: teachers rarely give 2; lenient schools give much more."""
-    latent = 3.55 + 0.85 * ability + rng.gauss(0.0, 0.45)
+    latent = 3.7 + 0.85 * ability + rng.gauss(0.0, 0.45)
     if school.nonobjective_journal:
         latent += 1.4
     mark = min(5, max(2, round(latent)))
@@ -131,7 +132,7 @@ def _task_cdfs(subject: str, grade: int) -> tuple[tuple[tuple[float, ...], ...],
     """Per ability bin, per task: the binomial CDF of the points (all but the last value).
 
     A student of ability ``a`` scores each of a task's points with probability
-    ``sigmoid(1.3 * (a - difficulty) + 0.4)``; tabulating it keeps 300 000 protocols fast.
+    ``sigmoid(a - difficulty + 0.6)``; tabulating it keeps 300 000 protocols fast.
     """
     protocol = next(p for p in vpr_protocols(grade) if p.subject == subject)
     table = []
@@ -139,7 +140,7 @@ def _task_cdfs(subject: str, grade: int) -> tuple[tuple[tuple[float, ...], ...],
         a = (b - _BINS // 2) * _BIN
         per_task = []
         for t in protocol.tasks:
-            p = sigmoid(1.3 * (a - t.difficulty) + 0.4)
+            p = sigmoid(a - t.difficulty + 0.6)
             n = t.max_points
             cdf, acc = [], 0.0
             for k in range(n):
@@ -169,7 +170,7 @@ def _vpr(region: Region) -> Iterator[Row]:
                         days=3 * pi + grade % 3 + rng.randrange(0, 12)
                     )
                     observer = False if s.nonobjective_vpr else random_() < 0.6
-                    inflate = 1.7 if s.nonobjective_vpr else 0.0
+                    inflate = 1.4 if s.nonobjective_vpr else 0.0
                     cdfs = _task_cdfs(protocol.subject, grade)
                     numbers = [(t.number, t.max_points) for t in protocol.tasks]
                     for st in grades[grade]:
@@ -241,7 +242,7 @@ def _gia(region: Region) -> Iterator[Row]:
                 for subject in (RUSSIAN, MATHS, elective):
                     scale = OGE[subject]
                     a = _subject_ability(st, subject)
-                    share = sigmoid(1.25 * a + 0.6 + rng.gauss(0.0, 0.35))
+                    share = sigmoid(scale.logit_share(a) + rng.gauss(0.0, 0.3))
                     score = min(scale.max_score, max(0, round(scale.max_score * share)))
                     month, day = (
                         _OGE_DAYS[subject]
@@ -272,7 +273,8 @@ def _gia(region: Region) -> Iterator[Row]:
                 subjects += sorted(picked)
                 for subject in subjects:
                     a = _subject_ability(st, subject)
-                    score = min(100, max(0, round(58 + 19 * a + rng.gauss(0.0, 8.0))))
+                    mean, slope = EGE_SCALE[subject]
+                    score = min(100, max(0, round(mean + slope * a + rng.gauss(0.0, 7.0))))
                     month, day = (
                         _EGE_DAYS[subject]
                         if subject in _EGE_DAYS
@@ -307,9 +309,9 @@ def _results(region: Region) -> Iterator[Row]:
                         if rng.random() < 0.05:
                             continue
                         a = _subject_ability(st, subject) + rng.gauss(0.0, 0.3)
-                        score = round(RDR_MAX * sigmoid(1.2 * a + 0.3 + rng.gauss(0.0, 0.3)))
+                        score = round(RDR_MAX * sigmoid(1.1 * a + 0.8 + rng.gauss(0.0, 0.3)))
                         share = score / RDR_MAX
-                        mark = 2 if share < 0.3 else 3 if share < 0.5 else 4 if share < 0.75 else 5
+                        mark = 2 if share < 0.3 else 3 if share < 0.6 else 4 if share < 0.8 else 5
                         yield {
                             "school_id": s.id,
                             "academic_year": year,
@@ -324,6 +326,10 @@ def _results(region: Region) -> Iterator[Row]:
                             "journal_mark": _journal_mark(rng, s, a),
                             "public_observer": observer,
                         }
+
+
+_OLYMPIAD_CUTS = {"школьный": (88, 70), "муниципальный": (94, 80), "региональный": (97, 86)}
+"""Scores (0-100) a winner and a prize-winner need at each stage."""
 
 
 def _olympiads(region: Region) -> Iterator[Row]:
@@ -352,12 +358,12 @@ def _olympiads(region: Region) -> Iterator[Row]:
                         if stage == "региональный" and grade < 9:
                             break
                         score = min(100, max(0, round(50 + 20 * a + rng.gauss(0.0, 12.0))))
-                        lift = {"школьный": 0, "муниципальный": 8, "региональный": 14}[stage]
+                        winner, prize = _OLYMPIAD_CUTS[stage]
                         status = (
                             "победитель"
-                            if score >= 88 + lift / 2
+                            if score >= winner
                             else "призёр"
-                            if score >= 70 + lift
+                            if score >= prize
                             else "участник"
                         )
                         yield {

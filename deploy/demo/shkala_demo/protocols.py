@@ -8,6 +8,7 @@ They are constants: every generated region uses the same protocols, whatever its
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 
 MATHS = "математика"
@@ -20,7 +21,7 @@ class Task:
     max_points: int
     difficulty: float
     """On the ability scale: a student of ability ``a`` scores a point with
-    probability ``sigmoid(1.3 * (a - difficulty) + 0.4)``."""
+    probability ``sigmoid(a - difficulty + 0.6)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +39,9 @@ class VprProtocol:
         share = total / self.max_total
         if share < 0.3:
             return 2
-        if share < 0.5:
+        if share < 0.6:
             return 3
-        if share < 0.75:
+        if share < 0.8:
             return 4
         return 5
 
@@ -129,6 +130,18 @@ class OgeScale:
         three, four, five = self.cuts
         return 5 if score >= five else 4 if score >= four else 3 if score >= three else 2
 
+    def logit_share(self, ability: float) -> float:
+        """Logit of the expected score share: an average student (0) just reaches mark 4,
+        a weak one (-1.8) just reaches mark 3."""
+        three, four, _ = self.cuts
+        at_zero = _logit(four / self.max_score + 0.02)
+        at_weak = _logit(three / self.max_score)
+        return at_zero + ability * (at_zero - at_weak) / 1.8
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
 
 OGE: dict[str, OgeScale] = {
     RUSSIAN: OgeScale(33, (15, 23, 29)),
@@ -143,7 +156,8 @@ OGE: dict[str, OgeScale] = {
 }
 OGE_ELECTIVES = tuple(s for s in OGE if s not in (MATHS, RUSSIAN))
 
-# ЕГЭ: the minimum test score (порог) per subject.
+# ЕГЭ: the minimum test score (порог) per subject, and the mean and slope of the test score
+# on the ability scale (score ≈ mean + slope * ability + noise).
 EGE_MINIMUM: dict[str, int] = {
     RUSSIAN: 24,
     "математика профильная": 27,
@@ -155,6 +169,18 @@ EGE_MINIMUM: dict[str, int] = {
     "информатика": 40,
     "английский язык": 22,
     "литература": 32,
+}
+EGE_SCALE: dict[str, tuple[float, float]] = {
+    RUSSIAN: (68.0, 15.0),
+    "математика профильная": (52.0, 17.0),
+    "обществознание": (58.0, 15.0),
+    "биология": (54.0, 16.0),
+    "химия": (56.0, 18.0),
+    "физика": (55.0, 16.0),
+    "история": (58.0, 16.0),
+    "информатика": (60.0, 17.0),
+    "английский язык": (68.0, 15.0),
+    "литература": (62.0, 14.0),
 }
 EGE_MATHS = "математика профильная"
 EGE_ELECTIVES = tuple(s for s in EGE_MINIMUM if s not in (RUSSIAN, EGE_MATHS))
