@@ -167,14 +167,24 @@ def test_vpr_cells_round_trip(tmp_path: Path, tiny: Region) -> None:
 def test_xlsx(tmp_path: Path, tiny: Region) -> None:
     from openpyxl import load_workbook
 
-    written = write_region(tiny, tmp_path, "xlsx", kinds=["vpr", "staffing-positions"])
+    written = write_region(tiny, tmp_path / "a", "xlsx")
+    again = write_region(tiny, tmp_path / "b", "xlsx", kinds=["vpr"])
+    assert again[0].path.read_bytes() == written[1].path.read_bytes()
     for w in written:
-        ws = load_workbook(w.path, read_only=True).worksheets[0]
-        table = list(ws.iter_rows(values_only=True))
-        assert list(table[0][: len(FORMATS[w.kind].columns)]) == [
-            c.header for c in FORMATS[w.kind].columns
-        ]
-        assert len(table) - 1 == w.rows
+        for read_only in (True, False):
+            ws = load_workbook(w.path, read_only=read_only).worksheets[0]
+            table = list(ws.iter_rows(values_only=True))
+            assert list(table[0][: len(FORMATS[w.kind].columns)]) == [
+                c.header for c in FORMATS[w.kind].columns
+            ]
+            assert len(table) - 1 == w.rows
+    ws = load_workbook(written[1].path).worksheets[0]
+    head = [c.value for c in ws[1]]
+    first = dict(zip(head, [c.value for c in ws[2]], strict=True))
+    row = next(rows(tiny, "vpr"))
+    assert first["Код участника"] == row["student_id"]
+    assert first["Отметка"] == row["mark"]  # numbers stay numbers
+    assert first["Общественное наблюдение"] == ("да" if row["public_observer"] else "нет")
 
 
 def share(counter: Counter[str], key: str) -> float:
