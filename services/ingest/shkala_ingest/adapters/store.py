@@ -3,7 +3,7 @@
 - ``imports``: one document per import (status, progress, counts, the rejection problem).
 - ``import_keys``: ``_id`` = idempotency key or content hash (scoped to kind and caller),
   pointing to the import that claimed it; the unique ``_id`` settles races.
-- ``originators``: per fact stream (originator id) the hash of the last published content
+- ``originators.<school>``: per fact stream (originator id) the hash of the last published content
   and its version, so a resubmission is skipped or published as a correction.
 - ``org_units``: the registry of regions, municipalities and schools (loaded by the
   ``org-units`` format after Kafka acknowledged the registration events).
@@ -26,7 +26,6 @@ class IngestStore:
         self.db = db
         self.imports = db["imports"]
         self.keys = db["import_keys"]
-        self.originators = db["originators"]
         self.org_units = db["org_units"]
 
     # --- imports ---------------------------------------------------------------------
@@ -70,15 +69,22 @@ class IngestStore:
         await self.keys.delete_many({"import_id": import_id})
 
     # --- originators -----------------------------------------------------------------
+    # One collection per partition key (school): FerretDB on SQLite answers every filter,
+    # even ``_id`` equality and ``$in``, with a full scan, so the state an import needs is
+    # read whole per school (small) and new streams are appended (fast), never looked up
+    # one by one in one big collection. MongoDB would do either well.
 
-    async def known(self, originator_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
-        found: dict[str, tuple[str, int]] = {}
-        cursor = self.originators.find({"_id": {"$in": list(originator_ids)}}, {"h": 1, "v": 1})
-        async for d in cursor:
-            found[d["_id"]] = (d["h"], int(d["v"]))
-        return found
+    def _streams(self, partition: str) -> Any:
+        return self.db[f"originators.{partition}"]
 
-    async def record(self, published: Iterable[tuple[str, str, int]]) -> None:
+    async def known(self, partition: str) -> dict[str, tuple[str, int]]:
+        """Content hash and version of every fact stream of one school (partition key)."""
+        return {
+            d["_id"]: (d["h"], int(d["v"]))
+            async for d in self._streams(partition).find({}, {"h": 1, "v": 1})
+        }
+
+    async def record(self, partition: str, published: Iterable[tuple[str, str, int]]) -> None:
         """Remember ``(originator_id, content_hash, version)`` of acknowledged events."""
         ops: list[Any] = []
         for oid, h, v in published:
@@ -88,8 +94,9 @@ class IngestStore:
                 ops.append(UpdateOne({"_id": oid}, {"$set": {"h": h, "v": v}}, upsert=True))
         if not ops:
             return
+        streams = self._streams(partition)
         try:
-            await self.originators.bulk_write(ops, ordered=False)
+            await streams.bulk_write(ops, ordered=False)
         except BulkWriteError as exc:
             # a concurrent import of the same stream inserted it first: keep the newest
             retry = []
@@ -104,7 +111,7 @@ class IngestStore:
                     )
                 )
             if retry:
-                await self.originators.bulk_write(retry, ordered=False)
+                await streams.bulk_write(retry, ordered=False)
 
     # --- org-unit registry -----------------------------------------------------------
 

@@ -588,15 +588,19 @@ class Ingestor:
 
     async def _publish(self, run: Run, accepted: list[Accepted]) -> None:
         chunk = max(self.settings.publish_chunk_rows, 1)
+        state: dict[str, dict[str, tuple[str, int]]] = {}
         inflight: asyncio.Task[None] | None = None
         try:
             for i in range(0, len(accepted), chunk):
                 part = accepted[i : i + chunk]
-                known = await self.store.known([a.oid for a in part])
                 out: list[Outgoing] = []
-                recs: list[tuple[str, str, int]] = []
+                recs: dict[str, list[tuple[str, str, int]]] = {}
                 unchanged = 0
                 for a in part:
+                    partition = a.fact.partition_key()
+                    known = state.get(partition)
+                    if known is None:
+                        known = state[partition] = await self.store.known(partition)
                     prev = known.get(a.oid)
                     if prev is not None and prev[0] == a.hash:
                         unchanged += 1
@@ -610,7 +614,7 @@ class Ingestor:
                             originator_version=version,
                         )
                     )
-                    recs.append((a.oid, a.hash, version))
+                    recs.setdefault(partition, []).append((a.oid, a.hash, version))
                 if inflight is not None:
                     await inflight
                 inflight = asyncio.create_task(self._send(run, out, recs, unchanged))
@@ -623,14 +627,18 @@ class Ingestor:
         await self._flush(run, force=True)
 
     async def _send(
-        self, run: Run, out: list[Outgoing], recs: list[tuple[str, str, int]], unchanged: int
+        self,
+        run: Run,
+        out: list[Outgoing],
+        recs: dict[str, list[tuple[str, str, int]]],
+        unchanged: int,
     ) -> None:
         if out:
             await self.publisher.publish(out)
-            await self.store.record(recs)
+            await asyncio.gather(*(self.store.record(p, r) for p, r in recs.items()))
         for o in out:
             run.counts[o.event.event_type] = run.counts.get(o.event.event_type, 0) + 1
-        run.corrections += sum(1 for r in recs if r[2] > 1)
+        run.corrections += sum(1 for rs in recs.values() for r in rs if r[2] > 1)
         run.rows_published += len(out)
         run.rows_unchanged += unchanged
         await self._flush(run)
