@@ -529,7 +529,7 @@ def _staff_movements(region: Region) -> Iterator[Row]:
                     "teacher_id": t.id,
                     "position": t.position,
                     "kind": "принят",
-                    "on": dt.date(start_year(year), 8, rng.randint(20, 31)),
+                    "on": dt.date(start_year(year), 9, rng.randint(1, 15)),
                 }
             if t.last_year < last:
                 year = region.years[t.last_year]

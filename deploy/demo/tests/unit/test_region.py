@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
@@ -58,6 +59,11 @@ def test_every_row_validates_against_its_fact(tiny: Region, kind: str) -> None:
         assert set(row) <= allowed, set(row) - allowed
         json.dumps(row)  # JSON-API rows are plain JSON
         fact = fmt.fact.model_validate(as_fact_input(kind, row))
+        if "academic_year" in row:  # every date lies in its academic year (01.09-31.08)
+            first = int(row["academic_year"][:4])
+            for name, value in fact:
+                if isinstance(value, dt.date):
+                    assert dt.date(first, 9, 1) <= value <= dt.date(first + 1, 8, 31), name
         # the natural key is unique: a repeated key would be a correction, not a new fact
         key = fact.natural_key()
         if kind != "org-units":
