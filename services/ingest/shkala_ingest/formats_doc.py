@@ -1,0 +1,77 @@
+"""Write ``docs/formats/``: one page and one sample CSV per upload format, from formats.py.
+
+uv run python -m shkala_ingest.formats_doc [docs/formats]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from shkala_contracts.formats import FORMATS, PERSONAL_IDS, UploadFormat
+from shkala_ingest.domain import templates
+
+
+def page(fmt: UploadFormat) -> str:
+    lines = [
+        f"# {fmt.title} (`{fmt.kind}`)",
+        "",
+        f"- Upload: `POST /imports/{fmt.kind}` (CSV or XLSX), or `POST /batches/{fmt.kind}` "
+        "(JSON rows keyed by the field names below)",
+        f"- Blank template: `GET /formats/{fmt.kind}/template.csv`, `.xlsx`; "
+        f"sample: [`samples/{fmt.kind}.csv`](samples/{fmt.kind}.csv)",
+        f"- Publishes `{fmt.fact.event_type}` to `{fmt.fact.topic}`",
+        f"- Natural key (a resubmission with the same key is a correction): "
+        f"{', '.join(f'`{k}`' for k in fmt.fact.key_fields)}",
+    ]
+    if fmt.fixed:
+        lines.append(
+            "- Fixed for every row: " + ", ".join(f"`{k}` = {v}" for k, v in fmt.fixed.items())
+        )
+    lines += [
+        "",
+        "| Column | Field | Required | Example | Also accepted |",
+        "|---|---|---|---|---|",
+    ]
+    for c in fmt.columns:
+        field = f"`{c.field}`"
+        if c.field in PERSONAL_IDS:
+            field += f" → pseudonym `{PERSONAL_IDS[c.field]}`"
+        lines.append(
+            f"| {c.header} | {field} | {'yes' if c.required else ''} | {c.example} | "
+            f"{', '.join(c.aliases)} |"
+        )
+    if fmt.task_columns:
+        lines += [
+            "",
+            "Task columns: any number of `Задание N (макс M)` columns (e.g. `Задание 9.1 "
+            "(макс 2)`) become `tasks` (points per task with its maximum); an empty cell means "
+            "the task has no score.",
+        ]
+    if fmt.kind == "org-units":
+        lines += [
+            "",
+            "Loaded by the region (or a municipality for its own schools). Publishes "
+            "`RegionRegistered` and `MunicipalityRegistered` for the regions and "
+            "municipalities named, and `SchoolRegistered` per row; every other format's rows "
+            "must name a school registered here.",
+        ]
+    lines += [
+        "",
+        "Columns not listed (e.g. `ФИО`) are ignored and reported as `ignored_columns`; "
+        "names never enter the system. See [README](README.md) for encodings, numbers, dates.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(out: Path) -> None:
+    (out / "samples").mkdir(parents=True, exist_ok=True)
+    for fmt in FORMATS.values():
+        (out / f"{fmt.kind}.md").write_text(page(fmt), encoding="utf-8")
+        sample = templates.csv_text(fmt, [templates.sample_row(fmt)])
+        (out / "samples" / f"{fmt.kind}.csv").write_text(sample, encoding="utf-8", newline="")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/formats"))
