@@ -115,9 +115,9 @@ class IngestStore:
 
     # --- org-unit registry -----------------------------------------------------------
 
-    async def schools(self, school_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        ids = [f"school:{s}" for s in school_ids]
-        return {d["school_id"]: d async for d in self.org_units.find({"_id": {"$in": ids}})}
+    async def schools(self) -> dict[str, dict[str, Any]]:
+        """Every registered school by id."""
+        return {d["school_id"]: d async for d in self.org_units.find({"unit": "school"})}
 
     async def register(self, units: Sequence[dict[str, Any]]) -> None:
         if units:

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 YIELD_EVERY = 500
 FLUSH_SECONDS = 0.25
+RECORD_EVERY = 100_000
 
 
 @dataclass
@@ -425,7 +426,8 @@ class Ingestor:
         forbidden = False
         accepted: list[Accepted] = []
         seen: dict[str, tuple[int, str]] = {}
-        schools: dict[str, dict[str, Any] | None] = {}
+        schools: dict[str, dict[str, Any]] = {}
+        registry_loaded = False
         org_units = fmt.kind == "org-units"
         parents: dict[str, tuple[int, Fact, Tenant]] = {}
         key_names = ", ".join(fmt.fact.key_fields)
@@ -454,9 +456,12 @@ class Ingestor:
                     school=sid,
                 )
             else:
-                if sid not in schools:
-                    schools.update({sid: None} | await self.store.schools([sid]))
-                doc = schools[sid]
+                if sid not in schools and not registry_loaded:
+                    # one read of the whole registry (thousands of schools): FerretDB scans
+                    # per query, so per-school lookups would cost a scan each
+                    schools.update(await self.store.schools())
+                    registry_loaded = True
+                doc = schools.get(sid)
                 if doc is None:
                     fail(
                         [
@@ -589,6 +594,7 @@ class Ingestor:
     async def _publish(self, run: Run, accepted: list[Accepted]) -> None:
         chunk = max(self.settings.publish_chunk_rows, 1)
         state: dict[str, dict[str, tuple[str, int]]] = {}
+        pending: dict[str, list[tuple[str, str, int]]] = {}
         inflight: asyncio.Task[None] | None = None
         try:
             for i in range(0, len(accepted), chunk):
@@ -596,12 +602,14 @@ class Ingestor:
                 out: list[Outgoing] = []
                 recs: dict[str, list[tuple[str, str, int]]] = {}
                 unchanged = 0
-                for a in part:
-                    partition = a.fact.partition_key()
-                    known = state.get(partition)
-                    if known is None:
-                        known = state[partition] = await self.store.known(partition)
-                    prev = known.get(a.oid)
+                keys = [a.fact.partition_key() for a in part]
+                new = sorted({k for k in keys if k not in state})
+                for k, known in zip(
+                    new, await asyncio.gather(*(self.store.known(k) for k in new)), strict=True
+                ):
+                    state[k] = known
+                for a, partition in zip(part, keys, strict=True):
+                    prev = state[partition].get(a.oid)
                     if prev is not None and prev[0] == a.hash:
                         unchanged += 1
                         continue
@@ -617,14 +625,26 @@ class Ingestor:
                     recs.setdefault(partition, []).append((a.oid, a.hash, version))
                 if inflight is not None:
                     await inflight
-                inflight = asyncio.create_task(self._send(run, out, recs, unchanged))
+                inflight = asyncio.create_task(self._send(run, out, recs, unchanged, pending))
             if inflight is not None:
                 await inflight
                 inflight = None
+            await self._record(pending, force=True)
         finally:
             if inflight is not None and not inflight.done():
                 inflight.cancel()
         await self._flush(run, force=True)
+
+    async def _record(
+        self, pending: dict[str, list[tuple[str, str, int]]], force: bool = False
+    ) -> None:
+        """Remember acknowledged events' content per school, in few large writes (FerretDB
+        pays per statement). Lost on a crash, a re-upload republishes those rows as their
+        first version again: at-least-once, identical content, consumers are idempotent."""
+        if force or sum(map(len, pending.values())) >= RECORD_EVERY:
+            items = list(pending.items())
+            pending.clear()
+            await asyncio.gather(*(self.store.record(p, r) for p, r in items))
 
     async def _send(
         self,
@@ -632,10 +652,13 @@ class Ingestor:
         out: list[Outgoing],
         recs: dict[str, list[tuple[str, str, int]]],
         unchanged: int,
+        pending: dict[str, list[tuple[str, str, int]]],
     ) -> None:
         if out:
             await self.publisher.publish(out)
-            await asyncio.gather(*(self.store.record(p, r) for p, r in recs.items()))
+            for p, r in recs.items():
+                pending.setdefault(p, []).extend(r)
+            await self._record(pending)
         for o in out:
             run.counts[o.event.event_type] = run.counts.get(o.event.event_type, 0) + 1
         run.corrections += sum(1 for rs in recs.values() for r in rs if r[2] > 1)
@@ -649,18 +672,18 @@ class Ingestor:
             f = a.fact
             if isinstance(f, RegionRegistered):
                 units.append(
-                    {"_id": f"region:{f.region_id}", "kind": "region", **f.model_dump(mode="json")}
+                    {"_id": f"region:{f.region_id}", "unit": "region", **f.model_dump(mode="json")}
                 )
             elif isinstance(f, MunicipalityRegistered):
                 units.append(
                     {
                         "_id": f"municipality:{f.municipality_id}",
-                        "kind": "municipality",
+                        "unit": "municipality",
                         **f.model_dump(mode="json"),
                     }
                 )
             else:
                 units.append(
-                    {"_id": f"school:{f.school_id}", "kind": "school", **f.model_dump(mode="json")}  # type: ignore[attr-defined]
+                    {"_id": f"school:{f.school_id}", "unit": "school", **f.model_dump(mode="json")}  # type: ignore[attr-defined]
                 )
         await self.store.register(units)
