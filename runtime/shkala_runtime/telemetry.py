@@ -41,9 +41,19 @@ def setup_tracing(settings: ServiceSettings, *extra: SpanProcessor) -> TracerPro
 
             _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         trace.set_tracer_provider(_provider)
+        _instrument_clients()
     for processor in extra:
         _provider.add_span_processor(processor)
     return _provider
+
+
+def _instrument_clients() -> None:
+    """Database commands and outgoing HTTP calls get spans (and carry trace context)."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
+
+    PymongoInstrumentor().instrument(capture_statement=False)  # statements may hold pseudonyms
+    HTTPXClientInstrumentor().instrument()
 
 
 class _TraceIds(logging.Filter):

@@ -1,0 +1,99 @@
+"""Run the four services as real processes on free ports (e2e tests, faults, bench).
+
+Each run gets its own topic prefix and database, so it never sees another run's data.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+
+SERVICES = ("ingest", "indicators", "plans", "notify")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServiceProcesses:
+    def __init__(self, workdir: Path, env: Mapping[str, str] | None = None,
+                 services: tuple[str, ...] = SERVICES, run_id: str | None = None) -> None:
+        self.run_id = run_id or uuid.uuid4().hex[:10]
+        self.workdir = workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.services = services
+        self.ports = {name: free_port() for name in services}
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.env = {
+            "SHKALA_KAFKA_TOPIC_PREFIX": f"e{self.run_id}.",
+            "SHKALA_KAFKA_TOPIC_PARTITIONS": "2",
+            "SHKALA_MONGO_DATABASE": f"e_{self.run_id}",
+            "SHKALA_LOG_LEVEL": "INFO",
+            **(env or {}),
+        }
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def log_path(self, name: str) -> Path:
+        return self.workdir / f"{name}.log"
+
+    def start(self, *names: str, timeout: float = 90.0) -> None:
+        names = names or self.services
+        for name in names:
+            env = {**os.environ, **self.env, "SHKALA_HTTP_PORT": str(self.ports[name])}
+            log = self.log_path(name).open("ab")
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", f"shkala_{name}"], cwd=ROOT, env=env, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        for name in names:
+            while True:
+                proc = self.procs[name]
+                if proc.poll() is not None:
+                    tail = self.log_path(name).read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
+                try:
+                    if httpx.get(self.url(name) + "/ready", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} not ready within {timeout}s; see "
+                                       f"{self.log_path(name)}")
+                time.sleep(0.3)
+
+    def stop(self, *names: str, sig: int = signal.SIGTERM, timeout: float = 20.0) -> None:
+        for name in names or tuple(self.procs):
+            proc = self.procs.pop(name, None)
+            if proc is None or proc.poll() is not None:
+                continue
+            os.killpg(proc.pid, sig)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def kill(self, name: str) -> None:
+        """kill -9: no shutdown hooks, no flush, no commit."""
+        self.stop(name, sig=signal.SIGKILL)
+
+    def peak_rss_mib(self, name: str) -> float:
+        """Peak resident memory (VmHWM) of a running service."""
+        status = Path(f"/proc/{self.procs[name].pid}/status").read_text()
+        kb = next(int(line.split()[1]) for line in status.splitlines()
+                  if line.startswith("VmHWM:"))
+        return round(kb / 1024, 1)
