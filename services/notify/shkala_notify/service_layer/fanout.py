@@ -17,6 +17,7 @@ from shkala_notify.domain.subscriptions import EventFacts, Filters, Owner, match
 from shkala_notify.domain.texts import describe
 from shkala_notify.service_layer.names import ORG_UNIT_TYPES, OrgNames
 from shkala_runtime.consuming import Delivered, Rejection
+from shkala_runtime.tracing import event_span
 
 log = logging.getLogger(__name__)
 
@@ -52,39 +53,40 @@ class FanOut:
         now = now_utc()
         docs = []
         for d in events:
-            ce = await to_cloudevent(d, self._names)
-            facts = EventFacts.of(ce)
-            body: str | None = None
-            for sub in subs:
-                if not matches(owner_of(sub), Filters.from_dict(sub.get("filters")), facts):
-                    continue
-                body = body or json.dumps(ce, ensure_ascii=False, separators=(",", ":"))
-                docs.append(
-                    {
-                        "_id": f"{sub['_id']}:{d.envelope.id}",
-                        "subscription_id": sub["_id"],
-                        "event_id": d.envelope.id,
-                        "event_type": d.envelope.type,
-                        "tenant": d.envelope.tenant.model_dump(),
-                        "text": ce["text"],
-                        "body": body,
-                        "traceparent": d.envelope.traceparent,
-                        "tracestate": d.envelope.tracestate,
-                        "status": "pending",
-                        "attempts": 0,
-                        "round_attempts": 0,
-                        "lease": None,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                        "updated_at": now,
-                        "log": [],
-                        "source_position": [
-                            d.position.topic,
-                            d.position.partition,
-                            d.position.offset,
-                        ],
-                    }
-                )
+            with event_span(d, "fan out event"):
+                ce = await to_cloudevent(d, self._names)
+                facts = EventFacts.of(ce)
+                body: str | None = None
+                for sub in subs:
+                    if not matches(owner_of(sub), Filters.from_dict(sub.get("filters")), facts):
+                        continue
+                    body = body or json.dumps(ce, ensure_ascii=False, separators=(",", ":"))
+                    docs.append(
+                        {
+                            "_id": f"{sub['_id']}:{d.envelope.id}",
+                            "subscription_id": sub["_id"],
+                            "event_id": d.envelope.id,
+                            "event_type": d.envelope.type,
+                            "tenant": d.envelope.tenant.model_dump(),
+                            "text": ce["text"],
+                            "body": body,
+                            "traceparent": d.envelope.traceparent,
+                            "tracestate": d.envelope.tracestate,
+                            "status": "pending",
+                            "attempts": 0,
+                            "round_attempts": 0,
+                            "lease": None,
+                            "next_attempt_at": now,
+                            "created_at": now,
+                            "updated_at": now,
+                            "log": [],
+                            "source_position": [
+                                d.position.topic,
+                                d.position.partition,
+                                d.position.offset,
+                            ],
+                        }
+                    )
         added = await self._store.add_deliveries(docs)
         QUEUED.inc(added)
         if added:

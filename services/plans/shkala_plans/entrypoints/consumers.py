@@ -12,6 +12,7 @@ from shkala_plans.service_layer import services
 from shkala_plans.service_layer.services import Deps
 from shkala_runtime.consuming import DeadLetters, Delivered, Rejection, subscribe_events
 from shkala_runtime.settings import ServiceSettings
+from shkala_runtime.tracing import event_span
 
 
 def subscribe(
@@ -22,12 +23,18 @@ def subscribe(
     group_id: str,
 ) -> None:
     async def on_indicators(batch: Sequence[Delivered]) -> Sequence[Rejection]:
-        events = [
-            d.event
-            for d in batch
-            if isinstance(d.event, IndicatorValueChanged | ListMembershipChanged)
+        relevant = [
+            d for d in batch if isinstance(d.event, IndicatorValueChanged | ListMembershipChanged)
         ]
-        await services.on_indicator_events(deps, events)  # raising rewinds the batch
+        if not relevant:
+            return []
+        # The batch's work continues the trace of its latest event (one span per batch: the
+        # evaluation it may trigger depends on all of them together).
+        with event_span(
+            relevant[-1], "record indicator values", **{"shkala.events": len(relevant)}
+        ):
+            events = [d.event for d in relevant]
+            await services.on_indicator_events(deps, events)  # type: ignore[arg-type]
         return []
 
     subscribe_events(
