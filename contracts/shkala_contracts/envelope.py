@@ -65,6 +65,8 @@ class Envelope(BaseModel):
         originator_version: int = 1,
         id: str | None = None,
         time: dt.datetime | None = None,
+        traceparent: str | None = None,
+        tracestate: str | None = None,
     ) -> Envelope:
         if isinstance(event, DomainEvent):
             originator, version = event.originator_id, event.originator_version
@@ -81,6 +83,8 @@ class Envelope(BaseModel):
             tenant=tenant,
             originator_id=originator,
             originator_version=version,
+            traceparent=traceparent,
+            tracestate=tracestate,
             **extra,
         )
 

@@ -86,11 +86,17 @@ class Outgoing:
     def of(
         cls, event: Event, *, source: str, tenant: Tenant, originator_version: int = 1
     ) -> Outgoing:
-        env = Envelope.for_event(
-            event, source=source, tenant=tenant, originator_version=originator_version
-        )
         # The event continues the trace of whatever caused it (the upload, the fact).
-        return cls(event, env.with_trace(*current_trace_headers()))
+        parent, state = current_trace_headers()
+        env = Envelope.for_event(
+            event,
+            source=source,
+            tenant=tenant,
+            originator_version=originator_version,
+            traceparent=parent,
+            tracestate=state,
+        )
+        return cls(event, env)
 
 
 class EventPublisher:

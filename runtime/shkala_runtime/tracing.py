@@ -58,9 +58,12 @@ def event_span(delivered: Delivered, name: str, **attributes: Any) -> Iterator[S
 
 
 def current_trace_headers() -> tuple[str | None, str | None]:
-    """``traceparent``/``tracestate`` of the current span, if one is recording."""
-    if not trace.get_current_span().get_span_context().is_valid:
+    """W3C ``traceparent``/``tracestate`` of the current span (None outside any span).
+
+    Formatted directly rather than through the propagator: ingest calls this once per row.
+    """
+    ctx = trace.get_current_span().get_span_context()
+    if not ctx.is_valid:
         return None, None
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
-    return carrier.get("traceparent"), carrier.get("tracestate")
+    parent = f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}"
+    return parent, (ctx.trace_state.to_header() or None) if ctx.trace_state else None
