@@ -29,15 +29,23 @@ def _compose() -> dict[str, Any]:
 def test_docker_compose_config_is_valid() -> None:
     binary = shutil.which("docker-compose")
     if binary is None:
-        pytest.fail("docker-compose is not installed: `make install` installs it "
-                    "(Debian package docker-compose)", pytrace=False)
+        pytest.fail(
+            "docker-compose is not installed: `make install` installs it "
+            "(Debian package docker-compose)",
+            pytrace=False,
+        )
     result = subprocess.run(
         [binary, "-f", str(COMPOSE_FILE), "config", "-q"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, (
         f"`docker-compose -f {COMPOSE_FILE} config -q` exited {result.returncode}:\n"
-        f"{result.stderr}{result.stdout}")
+        f"{result.stderr}{result.stdout}"
+    )
 
 
 def test_compose_wires_services_to_healthy_infrastructure() -> None:
@@ -57,7 +65,8 @@ def test_compose_wires_services_to_healthy_infrastructure() -> None:
         assert isinstance(depends_on, dict), f"{name}: depends_on must be the long form"
         for dependency in ("kafka", "mongo"):
             assert depends_on.get(dependency, {}).get("condition") == "service_healthy", (
-                f"{name} must wait for {dependency} with condition service_healthy")
+                f"{name} must wait for {dependency} with condition service_healthy"
+            )
         environment = service["environment"]
         assert str(environment["SHKALA_HTTP_PORT"]) == str(port)
         assert environment["SHKALA_HTTP_HOST"] == "0.0.0.0"

@@ -46,8 +46,15 @@ def test_task_headers_round_trip() -> None:
 
 @pytest.mark.parametrize(
     ("value", "cell"),
-    [(True, "да"), (False, "нет"), (dt.date(2026, 4, 15), "15.04.2026"), (4.5, "4,5"),
-     (3.0, "3"), (None, ""), (("a", "b"), "a; b")],
+    [
+        (True, "да"),
+        (False, "нет"),
+        (dt.date(2026, 4, 15), "15.04.2026"),
+        (4.5, "4,5"),
+        (3.0, "3"),
+        (None, ""),
+        (("a", "b"), "a; b"),
+    ],
 )
 def test_cells_look_like_officials_spreadsheets(value: object, cell: str) -> None:
     assert format_cell(value) == cell

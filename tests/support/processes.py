@@ -28,8 +28,13 @@ def free_port() -> int:
 
 
 class ServiceProcesses:
-    def __init__(self, workdir: Path, env: Mapping[str, str] | None = None,
-                 services: tuple[str, ...] = SERVICES, run_id: str | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        env: Mapping[str, str] | None = None,
+        services: tuple[str, ...] = SERVICES,
+        run_id: str | None = None,
+    ) -> None:
         self.run_id = run_id or uuid.uuid4().hex[:10]
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -56,8 +61,13 @@ class ServiceProcesses:
             env = {**os.environ, **self.env, "SHKALA_HTTP_PORT": str(self.ports[name])}
             log = self.log_path(name).open("ab")
             self.procs[name] = subprocess.Popen(
-                [sys.executable, "-m", f"shkala_{name}"], cwd=ROOT, env=env, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True)
+                [sys.executable, "-m", f"shkala_{name}"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         for name in names:
             while True:
@@ -71,8 +81,9 @@ class ServiceProcesses:
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} not ready within {timeout}s; see "
-                                       f"{self.log_path(name)}")
+                    raise RuntimeError(
+                        f"{name} not ready within {timeout}s; see {self.log_path(name)}"
+                    )
                 time.sleep(0.3)
 
     def stop(self, *names: str, sig: int = signal.SIGTERM, timeout: float = 20.0) -> None:
@@ -94,6 +105,5 @@ class ServiceProcesses:
     def peak_rss_mib(self, name: str) -> float:
         """Peak resident memory (VmHWM) of a running service."""
         status = Path(f"/proc/{self.procs[name].pid}/status").read_text()
-        kb = next(int(line.split()[1]) for line in status.splitlines()
-                  if line.startswith("VmHWM:"))
+        kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
         return round(kb / 1024, 1)

@@ -76,10 +76,16 @@ def otlp_collector() -> _Server:
             res = {a.key: _value(a.value) for a in rs.resource.attributes}
             for ss in rs.scope_spans:
                 for s in ss.spans:
-                    srv.items.append(Span(
-                        s.trace_id.hex(), s.span_id.hex(), s.parent_span_id.hex(), s.name,
-                        str(res.get("service.name", "")),
-                        {a.key: _value(a.value) for a in s.attributes}))
+                    srv.items.append(
+                        Span(
+                            s.trace_id.hex(),
+                            s.span_id.hex(),
+                            s.parent_span_id.hex(),
+                            s.name,
+                            str(res.get("service.name", "")),
+                            {a.key: _value(a.value) for a in s.attributes},
+                        )
+                    )
 
     return _serve(handle)
 
