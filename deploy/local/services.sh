@@ -9,6 +9,8 @@ RUN="$LOCAL/run"
 LOGS="$LOCAL/logs"
 SERVICES=(ingest:8001 indicators:8002 plans:8003 notify:8004)
 READY_TIMEOUT="${SHKALA_READY_TIMEOUT:-90}"
+# The demo region's id (deploy/demo): tokens and data must name the region the services serve.
+export SHKALA_REGION_ID="${SHKALA_REGION_ID:-99}"
 
 mkdir -p "$RUN" "$LOGS"
 
@@ -21,8 +23,11 @@ start() {
   for entry in "${SERVICES[@]}"; do
     name="${entry%%:*}"; port="${entry##*:}"
     if running "$name"; then echo "  $name already running (pid $(cat "$RUN/$name.pid"))"; continue; fi
+    # Local run only: notify may deliver webhooks to loopback receivers (make demo's on :8099).
+    extra=()
+    [[ "$name" == notify ]] && extra=("SHKALA_WEBHOOK_ALLOW_NETWORKS=${SHKALA_WEBHOOK_ALLOW_NETWORKS:-[\"127.0.0.0/8\"]}")
     # setsid: the service survives the shell that started it; one process group to stop.
-    SHKALA_HTTP_PORT="$port" setsid uv run --frozen python -m "shkala_$name" \
+    env ${extra[@]+"${extra[@]}"} SHKALA_HTTP_PORT="$port" setsid uv run --frozen python -m "shkala_$name" \
       >>"$LOGS/$name.log" 2>&1 < /dev/null &
     echo $! >"$RUN/$name.pid"
     echo "  $name starting on :$port (log $LOGS/$name.log)"

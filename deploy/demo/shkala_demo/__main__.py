@@ -1,32 +1,78 @@
-"""`make demo`: the services are up (make up did that); show where to look, wait for Ctrl-C."""
+"""`make demo`: the demo region through the running services, then wait for Ctrl-C.
+
+`make up` started the infrastructure and the four services; this uploads the demo region, makes
+roadmaps and measures, subscribes a local webhook receiver and prints where to look
+(``shkala_demo.runner``). ``SHKALA_DEMO_SIZE=tiny`` (or ``--size tiny``) for a quick run.
+"""
 
 from __future__ import annotations
 
+import argparse
+import os
 import signal
+import subprocess
 import sys
 import threading
+from typing import Any
 
-from shkala_runtime.auth import Role, issue_token
-from shkala_runtime.settings import ServiceSettings
-
-PORTS = {"ingest": 8001, "indicators": 8002, "plans": 8003, "notify": 8004}
+from shkala_demo.runner import ROOT, SIZES, Config, DemoError, run
 
 
-def main() -> int:
-    settings = ServiceSettings()
-    token = issue_token(settings, Role.REGION)
-    print("\nShkala is running. Where to look:")
-    for name, port in PORTS.items():
-        print(f"  {name:<11} API docs  http://127.0.0.1:{port}/docs")
-    print("  AsyncAPI    contracts/asyncapi.json (every topic, envelope and payload)")
-    print(f"\nA region token (12 h):\n  export TOKEN={token}")
-    print('  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8001/ready')
-    print("\nPress Ctrl-C to stop everything.")
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m shkala_demo", description=__doc__)
+    p.add_argument(
+        "--size", choices=tuple(SIZES), help="region size (default: $SHKALA_DEMO_SIZE or default)"
+    )
+    p.add_argument("--tiny", action="store_true", help="same as --size tiny")
+    p.add_argument(
+        "--no-wait", action="store_true", help="return after setting everything up (no Ctrl-C)"
+    )
+    return p.parse_args(argv)
+
+
+def stop_system() -> None:
+    """Under `make demo`, Ctrl-C interrupts make too, so its `make down` never runs: do it here.
+
+    Only when started by make (MAKELEVEL is set); running ``python -m shkala_demo`` by hand
+    leaves the services and the infrastructure up."""
+    if not os.environ.get("MAKELEVEL"):
+        return
+    print("stopping the services and the infrastructure (make down)…", flush=True)
+    subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), "down"],
+        check=False,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)
     stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stop.wait()
-    print("\nstopping…", file=sys.stderr)
+
+    def on_term(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+
+    def wait_forever() -> None:
+        if args.no_wait:
+            return
+        while not stop.wait(0.5):
+            pass
+
+    try:
+        cfg = Config.from_env("tiny" if args.tiny else args.size)
+        run(cfg, wait_forever)
+    except DemoError as exc:
+        print(f"\ndemo stopped: {exc}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("\nCtrl-C: stopping…", flush=True)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stop_system()
+        return 0
     return 0
 
 
