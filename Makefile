@@ -5,7 +5,7 @@ PYTEST_ARGS ?=
 
 include deploy/local/infra.mk
 
-.PHONY: help install test unit lint contracts compose-check up down status demo
+.PHONY: help install test unit lint contracts compose-check up down status demo bench rebuild
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -43,3 +43,9 @@ status:  ## what runs
 demo: up  ## the whole system in the foreground until Ctrl-C
 	@uv run --frozen python -m shkala_demo || true
 	@$(MAKE) --no-print-directory down
+
+bench: install infra-up  ## measure throughput, freshness, reads, rebuild, memory → bench/results/
+	uv run --frozen python -m bench.run $(BENCH_ARGS)
+
+rebuild: install infra-up  ## replay the log into fresh indicator projections and switch over
+	uv run --frozen python -m shkala_indicators rebuild
