@@ -10,9 +10,9 @@ Each document carries the log positions it reflects in the same write as its sta
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from pymongo import ReplaceOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -71,9 +71,34 @@ class Generation:
         await self.meta.update_one({"_id": "freshness"}, update, upsert=True)
 
 
-async def bulk(collection: AsyncCollection, ops: list[ReplaceOne | UpdateOne]) -> None:
-    if ops:
-        await collection.bulk_write(ops, ordered=False)
+@dataclass(frozen=True, slots=True)
+class Put:
+    """A document to write: replaces the stored one with the same ``_id`` when ``exists``."""
+
+    doc: dict[str, Any]
+    exists: bool
+
+
+def put(doc: dict[str, Any], exists: bool) -> Put:
+    return Put(doc, exists)
+
+
+async def bulk(collection: AsyncCollection, ops: list[Put]) -> None:
+    """Write documents: delete the replaced ones, then insert all, in two bulk commands.
+
+    Not ``ReplaceOne``/``UpdateOne``: on FerretDB 1.24 (SQLite) a bulk replace of documents
+    written shortly before stalled the whole database, and an upserting replace costs tens of
+    milliseconds a document; delete + insert costs well under one. Between the two commands
+    a crash leaves the replaced documents missing: the batch is then redelivered and the
+    projection recomputes them from the stored facts (the facts themselves are only ever
+    replaced by a newer version of the same fact).
+    """
+    if not ops:
+        return
+    replaced = [op.doc["_id"] for op in ops if op.exists]
+    if replaced:
+        await collection.delete_many({"_id": {"$in": replaced}})
+    await collection.insert_many([op.doc for op in ops], ordered=True)
 
 
 class Pointer:

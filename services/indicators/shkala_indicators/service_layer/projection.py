@@ -19,8 +19,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from pymongo import DeleteMany, InsertOne, ReplaceOne
-
 from shkala_contracts import Tenant
 from shkala_contracts.base import Fact
 from shkala_contracts.events.indicators import (
@@ -37,7 +35,7 @@ from shkala_contracts.events.org_units import (
     RegionRegistered,
     SchoolRegistered,
 )
-from shkala_indicators.adapters.store import Generation, bulk
+from shkala_indicators.adapters.store import Generation, Put, bulk, put
 from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.domain.compute import (
     Value,
@@ -70,6 +68,13 @@ def _pos_key(topic: str, partition: int) -> str:
 
 def _newer(a: tuple[int, int], b: tuple[int, int] | None) -> bool:
     return b is None or a > b
+
+
+def _positions(by_partition: dict[tuple[str, int], int]) -> list[dict[str, Any]]:
+    """Log positions a document reflects (sub-documents: FerretDB has no nested arrays)."""
+    return [
+        {"topic": t, "partition": p, "offset": off} for (t, p), off in sorted(by_partition.items())
+    ]
 
 
 def value_key(indicator: str, scope: str, unit: str, period: str) -> str:
@@ -175,6 +180,7 @@ class Projector:
             if _newer(rank, current):
                 winners[oid] = d
         ops = []
+        oid_exists = {oid: oid in existing for oid in winners}
         for d in winners.values():
             e = d.event
             if isinstance(e, SchoolRegistered):
@@ -202,7 +208,7 @@ class Projector:
                 "topic": d.position.topic,
                 "partition": d.position.partition,
             }
-            ops.append(ReplaceOne({"_id": doc["_id"]}, doc, upsert=True))
+            ops.append(put(doc, oid_exists[d.envelope.originator_id]))
         await bulk(gen.org, ops)
 
     async def _store_facts(
@@ -238,8 +244,7 @@ class Projector:
             if oid in existing:  # a correction may move the fact to another school or year
                 affected.add((existing[oid]["school_id"], existing[oid]["year"]))
             ops.append(
-                ReplaceOne(
-                    {"_id": oid},
+                put(
                     {
                         "_id": oid,
                         "type": d.envelope.type,
@@ -252,7 +257,7 @@ class Projector:
                         "time": d.envelope.time,
                         "data": d.event.model_dump(mode="json"),
                     },
-                    upsert=True,
+                    oid in existing,
                 )
             )
         await bulk(gen.facts, ops)
@@ -289,9 +294,10 @@ class Projector:
         now = dt.datetime.now(dt.UTC)
         version = self.catalogue.version
         school_docs: list[dict[str, Any]] = []
-        list_ops: list[ReplaceOne] = []
-        history_ops: list[InsertOne] = []
-        teacher_ops: list[Any] = []
+        list_ops: list[Put] = []
+        history_ops: list[Put] = []
+        teacher_docs: list[dict[str, Any]] = []
+        teacher_keys: list[tuple[str, str]] = []
         events: list[Outgoing] = []
         rollup_keys: set[tuple[str, str, str]] = set()  # (region, municipality, period)
 
@@ -303,7 +309,7 @@ class Projector:
             tenant = Tenant(region=region, municipality=municipality, school=school)
             rows = facts.get((school, period), [])
             m = meta.get((school, period), {"positions": {}, "event_time": None})
-            positions = sorted([t, p, off] for (t, p), off in m["positions"].items())
+            positions = _positions(m["positions"])
             values = compute_school(self.catalogue, rows)
             for ind in self.catalogue.indicators:
                 key = value_key(ind.id, "school", school, period)
@@ -339,7 +345,7 @@ class Projector:
                 if old is not None and old.get("municipality_id") != municipality:
                     rollup_keys.add((region, old["municipality_id"], period))
                 if changed:
-                    history_ops.append(InsertOne(self._history(doc)))
+                    history_ops.append(put(self._history(doc), False))
                     events.extend(
                         self._value_events(doc, old, tenant, Scope.SCHOOL, school_id=school)
                     )
@@ -349,19 +355,17 @@ class Projector:
                 key = f"{rule.name}|{school}|{period}"
                 old = old_lists.get(key)
                 was = bool(old and old["member"])
-                if old is None and not member:
-                    continue
                 if (
                     old is not None
                     and was == member
                     and tuple(old["reasons"]) == reasons
-                    and (old.get("municipality_id") == municipality)
+                    and old.get("municipality_id") == municipality
+                    and old.get("positions") == positions
                 ):
                     continue
                 lv = (old or {}).get("version", 0) + (1 if was != member else 0)
                 list_ops.append(
-                    ReplaceOne(
-                        {"_id": key},
+                    put(
                         {
                             "_id": key,
                             "list": rule.name,
@@ -377,7 +381,7 @@ class Projector:
                             "event_time": m["event_time"],
                             "updated_at": now,
                         },
-                        upsert=True,
+                        old is not None,
                     )
                 )
                 if was != member:
@@ -402,27 +406,25 @@ class Projector:
                         )
                     )
             # teacher-level values (only teachers who opted in)
-            teacher_ops.append(DeleteMany({"school_id": school, "period": period}))
+            teacher_keys.append((school, period))
             for (ind_id, teacher), v in sorted(compute_teachers(self.catalogue, rows).items()):
-                teacher_ops.append(
-                    InsertOne(
-                        {
-                            "_id": f"{ind_id}|{teacher}|{school}|{period}",
-                            "indicator_id": ind_id,
-                            "teacher": teacher,
-                            "school_id": school,
-                            "municipality_id": municipality,
-                            "period": period,
-                            "numerator": v.numerator,
-                            "denominator": v.denominator,
-                            "value": v.value,
-                            "definition_version": version,
-                        }
-                    )
+                teacher_docs.append(
+                    {
+                        "_id": f"{ind_id}|{teacher}|{school}|{period}",
+                        "indicator_id": ind_id,
+                        "teacher": teacher,
+                        "school_id": school,
+                        "municipality_id": municipality,
+                        "period": period,
+                        "numerator": v.numerator,
+                        "denominator": v.denominator,
+                        "value": v.value,
+                        "definition_version": version,
+                    }
                 )
 
         pending = {d["_id"]: d for d in school_docs}
-        value_ops = [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in school_docs]
+        value_ops = [put(d, d["_id"] in old_values) for d in school_docs]
         rollup_ops, rollup_history, rollup_events = await self._rollups(
             gen, rollup_keys, pending, now
         )
@@ -430,10 +432,13 @@ class Projector:
             await self.publisher.publish(events + rollup_events)
         await bulk(gen.values, value_ops + rollup_ops)
         await bulk(gen.lists, list_ops)
-        if history_ops or rollup_history:
-            await gen.history.bulk_write(history_ops + rollup_history, ordered=False)
-        if teacher_ops:
-            await gen.teacher_values.bulk_write(teacher_ops, ordered=True)
+        await bulk(gen.history, history_ops + rollup_history)
+        if teacher_keys:
+            await gen.teacher_values.delete_many(
+                {"$or": [{"school_id": s, "period": p} for s, p in teacher_keys]}
+            )
+            if teacher_docs:
+                await gen.teacher_values.insert_many(teacher_docs, ordered=True)
 
     async def _rollups(
         self,
@@ -441,10 +446,10 @@ class Projector:
         keys: set[tuple[str, str, str]],
         pending: dict[str, dict[str, Any]],
         now: dt.datetime,
-    ) -> tuple[list[ReplaceOne], list[InsertOne], list[Outgoing]]:
+    ) -> tuple[list[Put], list[Put], list[Outgoing]]:
         """Municipality and region roll-ups over the stored values overlaid with ``pending``."""
-        ops: list[ReplaceOne] = []
-        history: list[InsertOne] = []
+        ops: list[Put] = []
+        history: list[Put] = []
         events: list[Outgoing] = []
         pending = dict(pending)
         municipalities = sorted(keys)
@@ -486,12 +491,13 @@ class Projector:
                     parts[doc["indicator_id"]].append(
                         Value(doc["numerator"], doc["denominator"], doc["value"])
                     )
-                for t, p, off in doc.get("positions", ()):
-                    positions[(t, p)] = max(positions.get((t, p), -1), off)
+                for x in doc.get("positions", ()):
+                    tp = (x["topic"], x["partition"])
+                    positions[tp] = max(positions.get(tp, -1), x["offset"])
                 et = doc.get("event_time")
                 if et and (event_time is None or et > event_time):
                     event_time = et
-            pos = sorted([t, p, off] for (t, p), off in positions.items())
+            pos = _positions(positions)
             old_docs = {
                 doc["_id"]: doc
                 async for doc in gen.values.find(
@@ -524,9 +530,9 @@ class Projector:
                     (old or {}).get("version", 0) + (1 if changed else 0),
                 )
                 pending[key] = doc
-                ops.append(ReplaceOne({"_id": key}, doc, upsert=True))
+                ops.append(put(doc, old is not None))
                 if changed:
-                    history.append(InsertOne(self._history(doc)))
+                    history.append(put(self._history(doc), False))
                     events.extend(self._value_events(doc, old, tenant, Scope(scope)))
         return ops, history, events
 

@@ -17,11 +17,10 @@ import logging
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shkala_contracts.topics import FACT_TOPICS
-from shkala_indicators.adapters.store import Generation, Pointer, bulk
+from shkala_indicators.adapters.store import Generation, Pointer, bulk, put
 from shkala_indicators.service_layer.projection import Projector
 from shkala_runtime.consuming import Delivered, decode
 from shkala_runtime.settings import ServiceSettings
@@ -64,13 +63,15 @@ async def _replay(
 
 
 async def _carry_versions(old: Generation, new: Generation) -> None:
+    """Derived-event versions keep increasing after the switch: take the higher of the two."""
     for name in ("values", "lists"):
         src, dst = getattr(old, name), getattr(new, name)
-        ops = [
-            UpdateOne({"_id": doc["_id"]}, {"$max": {"version": doc["version"]}})
-            async for doc in src.find({}, {"version": 1})
-        ]
-        await bulk(dst, ops)  # type: ignore[arg-type]
+        before = {doc["_id"]: doc["version"] async for doc in src.find({}, {"version": 1})}
+        ops = []
+        async for doc in dst.find({"_id": {"$in": list(before)}}):
+            if before[doc["_id"]] > doc["version"]:
+                ops.append(put({**doc, "version": before[doc["_id"]]}, True))
+        await bulk(dst, ops)
 
 
 async def rebuild(
@@ -97,10 +98,11 @@ async def rebuild(
     await consumer.start()
     applied = 0
     try:
-        await consumer.topics()  # refresh metadata
+        # consumer.topics() does not keep the metadata it fetched; ask the client directly
+        cluster = await consumer._client.fetch_all_metadata()
         phases: list[list[TopicPartition]] = []
         for t in names:  # org units first, then the facts
-            parts = consumer.partitions_for_topic(t) or set()
+            parts = cluster.partitions_for_topic(t) or set()
             phases.append([TopicPartition(t, p) for p in sorted(parts)])
         all_parts = [tp for phase in phases for tp in phase]
         end = await consumer.end_offsets(all_parts)

@@ -1,0 +1,230 @@
+"""A generated region through real Kafka and FerretDB: every indicator value, roll-up and list
+equals an independent computation from the raw rows; redelivery and rebuild change nothing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from indicators_testkit import (
+    YEARS,
+    as_value,
+    expected_lists,
+    expected_school_values,
+    generate,
+    wait_for,
+)
+
+from shkala_contracts.events.indicators import IndicatorValueChanged
+from shkala_contracts.topics import FACT_TOPICS
+from shkala_indicators.adapters.store import Generation, Pointer
+from shkala_indicators.bootstrap import Service, bootstrap
+from shkala_indicators.service_layer.projection import Projector
+from shkala_indicators.service_layer.rebuild import rebuild
+from shkala_indicators.settings import Settings
+from shkala_runtime.auth import issue_token
+from shkala_runtime.consuming import decode
+from shkala_runtime.kafka import EventPublisher, Outgoing
+from shkala_runtime.mongo import database
+from shkala_runtime.settings import ServiceSettings
+
+VOLATILE = {"updated_at", "version", "applied_at"}
+
+
+def make_settings(test_settings: ServiceSettings, **extra: Any) -> Settings:
+    return Settings(**{**test_settings.model_dump(), **extra})
+
+
+async def wait_applied(svc: Service, acks: list[Any], within: float = 60.0) -> None:
+    need: dict[str, int] = {}
+    for a in acks:
+        k = f"{a.topic.replace('.', '_')}|{a.partition}"
+        need[k] = max(need.get(k, -1), a.offset)
+
+    async def done() -> bool:
+        fresh = await (await svc.pointer.current()).freshness()
+        have = fresh["positions"]
+        return all(have.get(k, -1) >= off for k, off in need.items())
+
+    await wait_for(done, within=within)
+
+
+async def snapshot(gen: Generation) -> dict[str, dict[str, dict[str, Any]]]:
+    out = {}
+    for name in ("org", "facts", "values", "lists", "teacher_values"):
+        col = getattr(gen, name)
+        out[name] = {
+            str(d["_id"]): {k: v for k, v in d.items() if k not in VOLATILE}
+            async for d in col.find({})
+        }
+    return out
+
+
+async def read_topic(settings: Settings, topic: str) -> list[Any]:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        name = settings.topic_name(topic)
+        parts = [TopicPartition(name, p) for p in range(settings.kafka_topic_partitions or 1)]
+        end = await consumer.end_offsets(parts)
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        records = []
+        while any([await consumer.position(tp) < end[tp] for tp in parts]):
+            got = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            for rs in got.values():
+                records.extend(rs)
+        return records
+    finally:
+        await consumer.stop()
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[Outgoing] = []
+
+    async def publish(self, items: list[Outgoing]) -> None:
+        self.sent.extend(items)
+
+
+async def test_generated_region_matches_independent_computation(
+    test_settings: ServiceSettings,
+) -> None:
+    settings = make_settings(test_settings, indicators_batch_size=300)
+    svc = bootstrap(settings)
+    reg = generate(seed=11)
+    async with svc.app.router.lifespan_context(svc.app):
+        pub = EventPublisher(settings)
+        await pub.start()
+        try:
+            await wait_applied(svc, await pub.publish(reg.org_outgoing()))
+            acks = await pub.publish(reg.outgoing(reg.originals))
+            acks += await pub.publish(reg.outgoing(reg.corrections, version=2))
+        finally:
+            await pub.stop()
+        await wait_applied(svc, acks)
+
+        expected = expected_school_values(reg.final_facts())
+        assert len(expected) > 300
+        gen = await svc.pointer.current()
+        got = {
+            (d["indicator_id"], d["school_id"], d["period"]): d
+            async for d in gen.values.find({"scope": "school"})
+        }
+        # 1. every school value, numerator and denominator
+        assert set(got) == set(expected)
+        for key, (num, den) in expected.items():
+            d = got[key]
+            assert (d["numerator"], d["denominator"]) == pytest.approx((num, den)), key
+            assert d["value"] == pytest.approx(as_value(key[0], num, den), abs=1e-5), key
+            assert d["definition_version"] == "2026.1"
+            assert d["positions"], key
+
+        # 2. roll-ups per municipality and region: sums of numerators and denominators
+        sm = reg.school_municipality()
+        sums: dict[tuple[str, str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for (ind, school, year), (num, den) in expected.items():
+            for scope, unit in (("municipality", sm[school]), ("region", reg.region)):
+                sums[(ind, scope, unit, year)][0] += num
+                sums[(ind, scope, unit, year)][1] += den
+        rolled = {
+            (d["indicator_id"], d["scope"], d["unit_id"], d["period"]): d
+            async for d in gen.values.find({"scope": {"$in": ["municipality", "region"]}})
+        }
+        assert set(rolled) == set(sums)
+        for key, (num, den) in sums.items():
+            assert (rolled[key]["numerator"], rolled[key]["denominator"]) == pytest.approx(
+                (num, den)
+            ), key
+
+        # 3. lists, through the API, with dynamics between the two years
+        lists = expected_lists(expected)
+        region_token = issue_token(settings, "region")
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=svc.app),
+            base_url="http://t",
+            headers={"Authorization": f"Bearer {region_token}"},
+        ) as http:
+            for name in ("ШНОР", "ШНСУ", "признаки необъективности"):
+                for year in YEARS:
+                    r = await http.get(f"/lists/{name}", params={"period": year})
+                    assert r.status_code == 200, r.text
+                    body = r.json()
+                    assert {m["school_id"] for m in body["members"]} == lists[(name, year)]
+                    assert body["freshness"]["last_event_time"]
+                prev, cur = lists[(name, YEARS[0])], lists[(name, YEARS[1])]
+                assert body["dynamics"] == {
+                    "entered": sorted(cur - prev),
+                    "left": sorted(prev - cur),
+                    "stayed": sorted(cur & prev),
+                }
+            assert any(lists[(n, y)] for n in ("ШНОР", "ШНСУ") for y in YEARS), "lists non-empty"
+
+            # 4. the municipality table through the API, sorted by an indicator
+            for m in reg.municipalities:
+                r = await http.get(
+                    f"/municipalities/{m}/table",
+                    params={"period": YEARS[1], "sort": "wellbeing_index", "order": "desc"},
+                )
+                assert r.status_code == 200, r.text
+                rows = r.json()["rows"]
+                assert {row["school_id"] for row in rows} == set(reg.municipalities[m])
+                for row in rows:
+                    for ind, v in row["values"].items():
+                        num, den = expected[(ind, row["school_id"], YEARS[1])]
+                        assert v == pytest.approx(as_value(ind, num, den), abs=1e-5)
+                wi = [row["values"].get("wellbeing_index") for row in rows]
+                assert wi == sorted(wi, reverse=True)
+            r = await http.get("/region/summary", params={"period": YEARS[1]})
+            assert r.status_code == 200
+            assert set(r.json()["municipalities"]) == set(reg.municipalities)
+
+        # 5. derived events: folding membership events gives the lists; values changed
+        records = await read_topic(settings, "shkala.indicators.v1")
+        membership: dict[tuple[str, str, str], bool] = {}
+        value_events = 0
+        for rec in sorted(records, key=lambda r: (r.partition, r.offset)):
+            ev = decode(rec).event
+            if ev.event_type.endswith("list_membership_changed.v1"):
+                membership[(ev.risk_list.value, ev.period, ev.school_id)] = (
+                    ev.change.value == "entered"
+                )
+            elif isinstance(ev, IndicatorValueChanged):
+                value_events += 1
+        for (name, year), members in lists.items():
+            folded = {
+                s for (n, y, s), inside in membership.items() if n == name and y == year and inside
+            }
+            assert folded == members, (name, year)
+        assert value_events >= len(expected)
+
+        # 6. redelivery: the whole log applied again changes nothing and emits nothing
+        before = await snapshot(gen)
+        recorder = Recorder()
+        again = Projector(svc.catalogue, source=settings.source, publisher=recorder)
+        for t in FACT_TOPICS:
+            recs = [decode(r) for r in await read_topic(settings, t.name)]
+            for i in range(0, len(recs), 500):
+                assert await again.apply(gen, recs[i : i + 500]) == []
+        assert recorder.sent == []
+        assert await snapshot(gen) == before
+
+        # 7. rebuild from the log into fresh collections equals the live projections
+        db = database(svc.mongo, settings)
+        result = await rebuild(settings, db, svc.projector, generation="rebuilt")
+        assert result["previous"] == gen.name
+        current = await Pointer(db).current()
+        assert current.name == "rebuilt"
+        after = await snapshot(current)
+        for name in before:
+            diff = {
+                k: (before[name].get(k), after[name].get(k))
+                for k in set(before[name]) | set(after[name])
+                if before[name].get(k) != after[name].get(k)
+            }
+            assert not diff, (name, list(diff.items())[:3])
