@@ -7,11 +7,15 @@ from collections.abc import Sequence
 from shkala_indicators.adapters.store import Pointer
 from shkala_indicators.service_layer.projection import Projector
 from shkala_runtime.consuming import Delivered, Rejection
+from shkala_runtime.tracing import event_span
 
 
 def make_handler(pointer: Pointer, projector: Projector):  # type: ignore[no-untyped-def]
     async def handle(batch: Sequence[Delivered]) -> Sequence[Rejection]:
         gen = await pointer.current()
-        return await projector.apply(gen, batch, emit=True)
+        # One span per batch, continuing the trace of its latest event: the derived events
+        # published inside carry that trace on to plans and notify.
+        with event_span(batch[-1], "apply projection", **{"shkala.events": len(batch)}):
+            return await projector.apply(gen, batch, emit=True)
 
     return handle
