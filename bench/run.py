@@ -31,9 +31,11 @@ from shkala_contracts.events.assessment import AssessmentResultRecorded
 from shkala_runtime.auth import Role, issue_token
 from shkala_runtime.kafka import EventPublisher, Outgoing
 from shkala_runtime.settings import ServiceSettings
-from tests.support.processes import ServiceProcesses
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from support.processes import ServiceProcesses  # noqa: E402 - shared with the e2e tests
+
 RESULTS = ROOT / "bench/results"
 TOPIC = AssessmentResultRecorded.topic
 REGION = "bench"
@@ -150,7 +152,8 @@ class Bench:
         log(f"registering {a.schools} schools")
         org = self.upload("org-units", org_csv(a.schools, REGION), "org.csv")
         while (await asyncio.to_thread(self.import_state, org["import_id"]))[
-                "status"] != "completed":
+            "status"
+        ] != "completed":
             await asyncio.sleep(0.5)
         log(f"generating a {a.rows:,}-row ВПР file")
         body = vpr_csv(a.rows, a.schools)

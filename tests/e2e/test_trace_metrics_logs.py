@@ -14,12 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
+from support.processes import ServiceProcesses
+from support.receivers import otlp_collector, webhook_receiver
 
 from shkala_demo.region import TINY, build_region, rows, write_region
 from shkala_runtime.auth import Role, issue_token
 from shkala_runtime.settings import ServiceSettings
-from tests.support.processes import ServiceProcesses
-from tests.support.receivers import otlp_collector, webhook_receiver
 
 PERSONAL_ID_FIELDS = ("student_id", "teacher_id", "mentor_id", "mentee_id", "principal_id")
 PSEUDONYM_RE = re.compile(r"\bp[0-9a-f]{24}\b")
