@@ -40,9 +40,10 @@ status:  ## what runs
 	@deploy/local/infra.sh status || true
 	@deploy/local/services.sh status
 
-demo: up  ## the whole system in the foreground until Ctrl-C
-	@uv run --frozen python -m shkala_demo || true
-	@$(MAKE) --no-print-directory down
+demo: install infra-up  ## the whole system with a demo region, in the foreground until Ctrl-C
+	@# Ctrl-C reaches make and the demo alike: the trap keeps this shell alive to clean up.
+	@trap 'true' INT; deploy/local/services.sh start && uv run --frozen python -m shkala_demo; \
+	  status=$$?; deploy/local/services.sh stop; bash $(INFRA_SH) down; exit $$status
 
 bench: install infra-up  ## measure throughput, freshness, reads, rebuild, memory → bench/results/
 	uv run --frozen python -m bench.run $(BENCH_ARGS)

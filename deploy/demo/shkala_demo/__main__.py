@@ -8,14 +8,12 @@ roadmaps and measures, subscribes a local webhook receiver and prints where to l
 from __future__ import annotations
 
 import argparse
-import os
 import signal
-import subprocess
 import sys
 import threading
 from typing import Any
 
-from shkala_demo.runner import ROOT, SIZES, Config, DemoError, run
+from shkala_demo.runner import SIZES, Config, DemoError, run
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -28,21 +26,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--no-wait", action="store_true", help="return after setting everything up (no Ctrl-C)"
     )
     return p.parse_args(argv)
-
-
-def stop_system() -> None:
-    """Under `make demo`, Ctrl-C interrupts make too, so its `make down` never runs: do it here.
-
-    Only when started by make (MAKELEVEL is set); running ``python -m shkala_demo`` by hand
-    leaves the services and the infrastructure up."""
-    if not os.environ.get("MAKELEVEL"):
-        return
-    print("stopping the services and the infrastructure (make down)…", flush=True)
-    subprocess.run(
-        ["make", "--no-print-directory", "-C", str(ROOT), "down"],
-        check=False,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,8 +53,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print("\nCtrl-C: stopping…", flush=True)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        stop_system()
         return 0
     return 0
 
