@@ -67,6 +67,9 @@ def make_broker(settings: ServiceSettings, **kwargs: object) -> KafkaBroker:
         client_id=f"{settings.kafka_client_prefix}-{settings.service_name}",
         acks="all",
         enable_idempotence=True,
+        # FastStream logs every message received/processed: keep that at DEBUG, in our format.
+        logger=logging.getLogger("shkala.faststream"),
+        log_level=logging.DEBUG,
         middlewares=(
             KafkaTelemetryMiddleware(),
             KafkaPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name),

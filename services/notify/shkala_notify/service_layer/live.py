@@ -64,7 +64,7 @@ class LiveHub:
                 log.debug("live stream skips undecodable record: %s", exc)
                 continue
             if isinstance(d.event, ORG_UNIT_TYPES):
-                await self._names.remember([d])
+                await self._names.remember([d], store=False)
             elif isinstance(d.event, DomainEvent):
                 self.publish(await to_cloudevent(d, self._names))
 

@@ -22,7 +22,9 @@ class OrgNames:
         self._store = store
         self._cache: dict[str, dict[str, str | None]] = {}
 
-    async def remember(self, batch: Sequence[Delivered]) -> None:
+    async def remember(self, batch: Sequence[Delivered], *, store: bool = True) -> None:
+        """Learn names from org-unit events; ``store=False`` keeps them in memory only (the
+        live stream reads the same events the fan-out already stores)."""
         units = []
         for d in batch:
             e = d.event
@@ -36,7 +38,8 @@ class OrgNames:
                 continue
             units.append(unit)
             self._cache[unit["_id"]] = unit
-        await self._store.put_org_units(units)
+        if store:
+            await self._store.put_org_units(units)
 
     async def load(self, ids: set[str]) -> None:
         for unit_id in ids - self._cache.keys():
