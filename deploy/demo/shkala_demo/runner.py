@@ -123,7 +123,7 @@ class Config:
 
     @classmethod
     def from_env(cls, size: str | None = None) -> Config:
-        size = (size or os.environ.get("SHKALA_DEMO_SIZE") or "default").lower()
+        size = (size or os.environ.get("SHKALA_DEMO_SIZE") or "tiny").lower()
         if size not in SIZES:
             raise DemoError(f"SHKALA_DEMO_SIZE must be one of {', '.join(SIZES)}, not {size!r}")
         local = Path(os.environ.get("SHKALA_LOCAL_DIR") or ROOT / ".local")
