@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_PUBLISHED = Counter(
     "shkala_events_published_total", "Events acknowledged by Kafka", ["service", "event_type"]
@@ -17,4 +17,10 @@ CONSUMER_LAG = Gauge(
     "shkala_consumer_lag",
     "Messages behind the partition's high watermark after a batch",
     ["group", "topic", "partition"],
+)
+HTTP_REQUESTS = Counter(
+    "shkala_http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
+)
+HTTP_SECONDS = Histogram(
+    "shkala_http_request_seconds", "HTTP request duration", ["service", "method", "route"]
 )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request, Response
 from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import make_asgi_app
@@ -14,6 +15,7 @@ from pymongo import AsyncMongoClient
 
 from shkala_runtime.health import health_router
 from shkala_runtime.kafka import EventPublisher, ensure_topics
+from shkala_runtime.metrics import HTTP_REQUESTS, HTTP_SECONDS
 from shkala_runtime.mongo import ping
 from shkala_runtime.problems import install_problem_handlers
 from shkala_runtime.settings import ServiceSettings
@@ -63,5 +65,19 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     app.mount("/metrics", make_asgi_app())
+
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next: Any) -> Response:
+        start = time.perf_counter()
+        response: Response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")  # template, not ids
+        HTTP_REQUESTS.labels(
+            settings.service_name, request.method, route, str(response.status_code)
+        ).inc()
+        HTTP_SECONDS.labels(settings.service_name, request.method, route).observe(
+            time.perf_counter() - start
+        )
+        return response
+
     FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics")
     return app

@@ -104,7 +104,11 @@ def test_one_trace_covers_upload_projection_plans_and_the_webhook(system: dict[s
     assert traced, "webhook requests carry a traceparent"
 
     def services_in(trace_id: str) -> set[str]:
-        return {s.service for s in collector.items if s.trace_id == trace_id}
+        spans = [s for s in collector.items if s.trace_id == trace_id]
+        # spans arrive in batches per service: wait for the webhook call's too
+        return (
+            {s.service for s in spans} if any(s.name == "webhook deliver" for s in spans) else set()
+        )
 
     wanted = {"shkala-ingest", "shkala-indicators", "shkala-plans", "shkala-notify"}
     trace_id = wait_until(
@@ -147,6 +151,14 @@ def test_metrics_expose_throughput_and_lag(system: dict[str, Any]) -> None:
     assert any(float(line.rsplit(" ", 1)[1]) > 0 for line in consumed), consumed
     for name in ("indicators", "plans", "notify"):
         assert re.search(r"^shkala_consumer_lag\{.*\} \d", text[name], re.M), name
+    assert re.search(
+        r'^shkala_http_requests_total\{.*route="/imports/\{kind\}".*status="202"',
+        text["ingest"],
+        re.M,
+    )
+    assert re.search(
+        r'^shkala_import_rows_total\{kind="vpr",stage="published"\} [1-9]', text["ingest"], re.M
+    )
 
 
 def test_logs_hold_no_student_or_teacher_identifier(system: dict[str, Any]) -> None:

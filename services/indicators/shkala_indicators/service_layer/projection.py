@@ -47,6 +47,7 @@ from shkala_indicators.domain.compute import (
 )
 from shkala_runtime.consuming import Delivered, Rejection
 from shkala_runtime.kafka import Outgoing
+from shkala_runtime.tracing import tracer
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,11 @@ class Projector:
                 ):
                     affected.add((doc["school_id"], doc["year"]))
         if affected:
-            await self._recompute(gen, affected, emit=emit)
+            with tracer.start_as_current_span(
+                "evaluate indicators and lists",
+                attributes={"shkala.schools_periods": len(affected)},
+            ):
+                await self._recompute(gen, affected, emit=emit)
 
         positions: dict[str, int] = {}
         last_time: dt.datetime | None = None

@@ -20,6 +20,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from prometheus_client import Counter
+
 from shkala_contracts import Tenant
 from shkala_contracts.base import Fact
 from shkala_contracts.events.org_units import MunicipalityRegistered, RegionRegistered
@@ -38,8 +40,13 @@ from shkala_ingest.settings import Settings
 from shkala_runtime.auth import Principal, Role
 from shkala_runtime.kafka import EventPublisher, Outgoing
 from shkala_runtime.problems import Problem
+from shkala_runtime.tracing import tenant_attributes, tracer
 
 log = logging.getLogger(__name__)
+IMPORTS = Counter(
+    "shkala_imports_total", "Imports finished, by kind and outcome", ["kind", "outcome"]
+)
+IMPORT_ROWS = Counter("shkala_import_rows_total", "Rows of imports by stage", ["kind", "stage"])
 
 YIELD_EVERY = 500
 FLUSH_SECONDS = 0.25
@@ -274,7 +281,15 @@ class Ingestor:
 
     async def _run(self, run: Run, fmt: UploadFormat, principal: Principal, source: Source) -> None:
         try:
-            accepted = await self._validate(run, fmt, principal, source)
+            with tracer.start_as_current_span(
+                "validate file",
+                attributes={
+                    "shkala.import_kind": fmt.kind,
+                    **tenant_attributes(principal.region, principal.municipality, principal.school),
+                },
+            ):
+                accepted = await self._validate(run, fmt, principal, source)
+            IMPORT_ROWS.labels(fmt.kind, "validated").inc(len(accepted))
             if run.dry_run:
                 run.status = "validated"
             else:
@@ -282,7 +297,9 @@ class Ingestor:
                 if fmt.kind == "org-units":
                     await self._register(accepted)
                 run.status = "completed"
+            IMPORTS.labels(fmt.kind, run.status).inc()
         except Rejected as rej:
+            IMPORTS.labels(fmt.kind, "rejected").inc()
             run.status = "rejected"
             run.http_status = rej.problem.status
             run.problem = rej.problem.body(f"/imports/{run.id}") | {"import_id": run.id}
@@ -664,6 +681,7 @@ class Ingestor:
         run.corrections += sum(1 for rs in recs.values() for r in rs if r[2] > 1)
         run.rows_published += len(out)
         run.rows_unchanged += unchanged
+        IMPORT_ROWS.labels(run.kind, "published").inc(len(out))
         await self._flush(run)
 
     async def _register(self, accepted: list[Accepted]) -> None:
