@@ -233,7 +233,7 @@ class Bench:
         if proc.returncode != 0:
             raise RuntimeError(f"rebuild failed: {proc.stderr[-2000:]}")
         report = json.loads(proc.stdout.strip().splitlines()[-1])
-        events = int(report.get("events") or report.get("events_replayed") or 0)
+        events = int(report.get("applied") or 0)
         self.results["rebuild_events_per_s"] = round(events / seconds) if events else None
         self.results["rebuild_report"] = report
 
@@ -302,10 +302,12 @@ def main() -> int:
     ap.add_argument("--limit-records", type=int, default=1_000_000)
     ap.add_argument("--limit-docs", type=int, default=100_000)
     ap.add_argument("--projection-timeout", type=float, default=1800)
+    ap.add_argument("--rebuild-timeout", type=float, default=1800)
     ap.add_argument("--quick", action="store_true", help="small sizes, to check the harness")
     args = ap.parse_args()
     if args.quick:
         args.rows, args.limit_records, args.limit_docs, args.read_seconds = 20_000, 100_000, 5000, 5
+        args.projection_timeout = args.rebuild_timeout = 180
     write(Bench(args).run(), args)
     return 0
 
