@@ -74,6 +74,7 @@ class Bench:
         token = issue_token(self.settings, Role.REGION, region=REGION)
         self.auth = {"Authorization": f"Bearer {token}"}
         self.results: dict[str, Any] = {}
+        self._applied = 0
 
     def upload(self, kind: str, body: bytes, name: str) -> dict[str, Any]:
         r = httpx.post(
@@ -107,7 +108,8 @@ class Bench:
             return 0
         positions = r.json().get("freshness", {}).get("positions", {})
         prefix = self.settings.topic_name(TOPIC).replace(".", "_") + "|"
-        return sum(int(v) + 1 for k, v in positions.items() if k.startswith(prefix))
+        self._applied = sum(int(v) + 1 for k, v in positions.items() if k.startswith(prefix))
+        return self._applied
 
     async def probe_freshness(self, stop: asyncio.Event, samples: list[float]) -> None:
         """Ack of a probe fact → the projection's freshness shows its offset."""
@@ -194,6 +196,7 @@ class Bench:
         """School card and municipality table under concurrent load."""
         base = self.procs.url("indicators")
         latencies: list[float] = []
+        failures: list[str] = []
         deadline = time.perf_counter() + self.args.read_seconds
 
         async def worker(n: int, client: httpx.AsyncClient) -> None:
@@ -206,8 +209,12 @@ class Bench:
                     else f"{base}/municipalities/mo-{i % 10}/table"
                 )
                 t = time.perf_counter()
-                r = await client.get(url, params=None if i % 2 else {"period": "2025/26"})
-                r.raise_for_status()
+                try:
+                    r = await client.get(url, params=None if i % 2 else {"period": "2025/26"})
+                    r.raise_for_status()
+                except httpx.HTTPError:
+                    failures.append(url)
+                    continue
                 latencies.append((time.perf_counter() - t) * 1000)
 
         async with httpx.AsyncClient(headers=self.auth, timeout=30) as client:
@@ -215,23 +222,30 @@ class Bench:
         self.results["read_p50_ms"] = pct(latencies, 0.50)
         self.results["read_p99_ms"] = pct(latencies, 0.99)
         self.results["read_requests"] = len(latencies)
+        self.results["read_failures"] = len(failures)
         self.results["read_concurrency"] = self.args.concurrency
 
     def rebuild(self) -> None:
         env = {**os.environ, **self.procs.env}
         start = time.perf_counter()
-        proc = subprocess.run(
-            [sys.executable, "-m", "shkala_indicators", "rebuild"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=3600,
-            check=False,
-        )
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "shkala_indicators", "rebuild"],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=self.args.rebuild_timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            self.results["rebuild_events_per_s"] = None
+            self.results["rebuild_report"] = f"not finished within {self.args.rebuild_timeout}s"
+            return
         seconds = time.perf_counter() - start
         if proc.returncode != 0:
-            raise RuntimeError(f"rebuild failed: {proc.stderr[-2000:]}")
+            self.results["rebuild_report"] = f"failed: {proc.stderr[-500:]}"
+            return
         report = json.loads(proc.stdout.strip().splitlines()[-1])
         events = int(report.get("applied") or 0)
         self.results["rebuild_events_per_s"] = round(events / seconds) if events else None
@@ -246,8 +260,10 @@ class Bench:
         self.procs.start()
         try:
             asyncio.run(self.burst())
+            log(f"  {self.results}")
             log("read latency under load")
             asyncio.run(self.reads())
+            log(f"  {self.results}")
             self.results["peak_rss_mib"] = {
                 n: self.procs.peak_rss_mib(n) for n in self.procs.services
             }
