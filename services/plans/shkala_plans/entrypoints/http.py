@@ -197,17 +197,33 @@ async def create_roadmap(
     return roadmap_view(r)
 
 
-@router.get("/roadmaps")
-async def list_roadmaps(
-    who: CurrentPrincipal, d: DepsDep, municipality_id: str | None = None
-) -> list[dict[str, Any]]:
-    query: dict[str, Any] = {"kind": "roadmap", "region": who.region}
+def scoped_query(who: Principal, kind: str, **asked: str | None) -> dict[str, Any]:
+    """An index query within the caller's tenant, narrowed by the filters asked for; a filter
+    outside the tenant is refused rather than allowed to widen it."""
+    query: dict[str, Any] = {"kind": kind, "region": who.region}
     if who.role is Role.MUNICIPALITY:
         query["municipality"] = who.municipality
     elif who.role is Role.SCHOOL:
         query["school"] = who.school
-    if municipality_id:
-        query["municipality"] = municipality_id
+    for field, value in asked.items():
+        if not value:
+            continue
+        if query.get(field, value) != value:
+            raise Problem(
+                403,
+                "Forbidden",
+                f"a {who.role.value} token cannot list {field} {value}",
+                type="forbidden",
+            )
+        query[field] = value
+    return query
+
+
+@router.get("/roadmaps")
+async def list_roadmaps(
+    who: CurrentPrincipal, d: DepsDep, municipality_id: str | None = None
+) -> list[dict[str, Any]]:
+    query = scoped_query(who, "roadmap", municipality=municipality_id)
     docs = await d.store.index_find(query)
     return [
         {
@@ -427,13 +443,7 @@ async def issue_recommendation(
 async def list_recommendations(
     who: CurrentPrincipal, d: DepsDep, school_id: str | None = None
 ) -> list[dict[str, Any]]:
-    query: dict[str, Any] = {"kind": "recommendation", "region": who.region}
-    if who.role is Role.MUNICIPALITY:
-        query["municipality"] = who.municipality
-    elif who.role is Role.SCHOOL:
-        query["school"] = who.school
-    if school_id:
-        query["school"] = school_id
+    query = scoped_query(who, "recommendation", school=school_id)
     return [
         {"id": x["_id"], **{k: x.get(k) for k in ("school", "direction", "period", "indicator_id")}}
         for x in await d.store.index_find(query)

@@ -134,3 +134,18 @@ async def test_status_scheduler_export_and_tenants(settings):
                 json={"municipality_id": "m1", "school_id": "sch2", "title": "x"},
             )
         ).status_code == 403
+
+
+async def test_a_filter_cannot_widen_a_tenant(settings):
+    """A municipality lists its own roadmaps; asking for another municipality's is refused."""
+    async with running(settings) as (_, client):
+        own = await client.get("/roadmaps", headers=auth(settings, municipality="m1"))
+        assert own.status_code == 200
+        other = await client.get(
+            "/roadmaps", params={"municipality_id": "m2"}, headers=auth(settings, municipality="m1")
+        )
+        assert other.status_code == 403, other.text
+        assert other.headers["content-type"].startswith("application/problem+json")
+        school = auth(settings, role=Role.SCHOOL, municipality="m1", school="s1")
+        refused = await client.get("/recommendations", params={"school_id": "s2"}, headers=school)
+        assert refused.status_code == 403
