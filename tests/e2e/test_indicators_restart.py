@@ -1,0 +1,165 @@
+"""Killing the indicators consumer mid-stream (kill -9) and restarting it leaves projections
+equal to a clean run over the same log.
+
+Ingest and indicators run as processes on the real infrastructure; a second, clean indicators
+process (own database, own consumer group) projects the same topics from the start; every
+school card and every list must come out the same.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from support.processes import ServiceProcesses
+
+from shkala_contracts.topics import FACT_TOPICS
+from shkala_demo.region import TINY, build_region, write_region
+from shkala_runtime.auth import Role, issue_token
+from shkala_runtime.settings import ServiceSettings
+
+KINDS = ("org-units", "vpr", "gia", "school-context", "staffing-positions")
+PERIOD = "2025/26"
+
+
+def wait_until(predicate: Any, within: float, what: str) -> Any:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"{what} within {within}s")
+
+
+async def log_end(prefix: str) -> int:
+    """Messages on the fact topics: what a projection has applied once it caught up."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=ServiceSettings().kafka_bootstrap_servers)
+    await consumer.start()
+    try:
+        parts = [
+            TopicPartition(prefix + t.name, p)
+            for t in FACT_TOPICS
+            for p in (
+                consumer.partitions_for_topic(prefix + t.name)
+                or await _partitions(consumer, prefix + t.name)
+            )
+        ]
+        return sum((await consumer.end_offsets(parts)).values())
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    await consumer._client.force_metadata_update()
+    return consumer._client.cluster.partitions_for_topic(topic) or set()
+
+
+def applied(url: str, auth: dict[str, str]) -> int:
+    try:
+        r = httpx.get(url + "/region/summary", params={"period": PERIOD}, headers=auth, timeout=30)
+    except httpx.HTTPError:
+        return -1
+    if r.status_code != 200:
+        return -1
+    return sum(int(v) + 1 for v in r.json()["freshness"]["positions"].values())
+
+
+def snapshot(url: str, auth: dict[str, str], schools: list[str]) -> dict[str, Any]:
+    """What users see, without times and log positions (those legitimately differ)."""
+    out: dict[str, Any] = {}
+    for sid in schools:
+        card = httpx.get(f"{url}/schools/{sid}", headers=auth, timeout=30).json()
+        out[sid] = {
+            "values": sorted(
+                (i["id"], v["period"], v["numerator"], v["denominator"], v["value"])
+                for i in card["indicators"]
+                for v in i["trend"]
+            ),
+            "lists": card["lists"],
+        }
+    for risk_list in ("ШНОР", "ШНСУ"):
+        body = httpx.get(
+            f"{url}/lists/{risk_list}", params={"period": PERIOD}, headers=auth, timeout=30
+        ).json()
+        out[risk_list] = sorted(m["school_id"] for m in body.get("members", []))
+    return out
+
+
+@pytest.fixture
+def uploaded(tmp_path_factory: pytest.TempPathFactory, infra: None) -> Iterator[dict[str, Any]]:
+    work = tmp_path_factory.mktemp("restart")
+    region = build_region(TINY)
+    files = {w.kind: w.path for w in write_region(region, work / "region", "csv", kinds=KINDS)}
+    procs = ServiceProcesses(
+        work / "logs",
+        services=("ingest", "indicators"),
+        env={"SHKALA_REGION_ID": region.id, "SHKALA_INDICATORS_BATCH_SIZE": "100"},
+    )
+    auth = {
+        "Authorization": "Bearer " + issue_token(ServiceSettings(), Role.REGION, region=region.id)
+    }
+    try:
+        procs.start("ingest")
+        for kind in KINDS:
+            with files[kind].open("rb") as fh:
+                r = httpx.post(
+                    procs.url("ingest") + f"/imports/{kind}",
+                    headers=auth,
+                    files={"file": (files[kind].name, fh, "text/csv")},
+                    timeout=120,
+                )
+            assert r.status_code in (200, 202), r.text
+            iid = r.json()["import_id"]
+            wait_until(
+                lambda iid=iid: (
+                    httpx.get(procs.url("ingest") + f"/imports/{iid}", headers=auth).json()[
+                        "status"
+                    ]
+                    == "completed"
+                ),
+                120,
+                f"{kind} imported",
+            )
+        yield {"procs": procs, "auth": auth, "region": region, "work": work}
+    finally:
+        procs.stop()
+
+
+async def test_kill_9_mid_stream_then_restart_equals_a_clean_run(uploaded: dict[str, Any]) -> None:
+    procs, auth, region = uploaded["procs"], uploaded["auth"], uploaded["region"]
+    total = await log_end(procs.env["SHKALA_KAFKA_TOPIC_PREFIX"])
+    url = lambda: procs.url("indicators")  # noqa: E731 - the port stays, the process changes
+
+    procs.start("indicators")
+    wait_until(lambda: 0 < applied(url(), auth) < total, 120, "the projection mid-stream")
+    procs.kill("indicators")  # no shutdown, no commit of the batch in flight
+    procs.start("indicators")
+    wait_until(lambda: applied(url(), auth) >= total, 300, "the restarted projection caught up")
+
+    clean = ServiceProcesses(
+        uploaded["work"] / "clean",
+        services=("indicators",),
+        run_id=procs.run_id,
+        env={
+            "SHKALA_REGION_ID": region.id,
+            "SHKALA_SERVICE_NAME": "indicators-clean",
+            "SHKALA_MONGO_DATABASE": procs.env["SHKALA_MONGO_DATABASE"] + "_clean",
+        },
+    )
+    try:
+        clean.start()
+        wait_until(
+            lambda: applied(clean.url("indicators"), auth) >= total,
+            300,
+            "the clean projection caught up",
+        )
+        schools = sorted(s.id for s in region.schools)
+        restarted = snapshot(url(), auth, schools)
+        assert any(v for s in schools for v in restarted[s]["values"]), "values were projected"
+        assert restarted == snapshot(clean.url("indicators"), auth, schools)
+    finally:
+        clean.stop()
