@@ -115,8 +115,18 @@ spawn() {
   [[ -f "${log}" ]] && mv -f "${log}" "${log}.1"
   # 9>&-: the lock fd from lock_component must not leak into the daemon, or
   # the lock would be held for the server's whole lifetime.
-  setsid "$@" </dev/null >>"${log}" 2>&1 9>&- &
-  printf '%s\n' "$!" >"$(pid_file "${name}")"
+  # The daemon writes its own pid, then execs: when the caller leads a process group
+  # (job control on), setsid forks and `$!` would be the parent that already exited.
+  local file i
+  file="$(pid_file "${name}")"
+  rm -f "${file}"
+  setsid bash -c 'printf "%s\n" "$$" >"$0"; exec "$@"' "${file}" "$@" \
+    </dev/null >>"${log}" 2>&1 9>&- &
+  for ((i = 0; i < 50; i++)); do
+    [[ -s "${file}" ]] && return 0
+    sleep 0.1
+  done
+  die "${name} did not start (no pid written to ${file})"
 }
 
 # wait_healthy NAME MARKER TIMEOUT LOGFILE HEALTH_FN: poll HEALTH_FN until it
