@@ -89,6 +89,26 @@ def snapshot(url: str, auth: dict[str, str], schools: list[str]) -> dict[str, An
     return out
 
 
+def upload(procs: ServiceProcesses, auth: dict[str, str], files: dict[str, Any], kind: str) -> int:
+    """Upload one file and wait until ingest has published it; returns events published."""
+    with files[kind].open("rb") as fh:
+        r = httpx.post(
+            procs.url("ingest") + f"/imports/{kind}",
+            headers=auth,
+            files={"file": (files[kind].name, fh, "text/csv")},
+            timeout=120,
+        )
+    assert r.status_code in (200, 202), r.text
+    iid = r.json()["import_id"]
+
+    def done() -> dict[str, Any] | None:
+        state = httpx.get(procs.url("ingest") + f"/imports/{iid}", headers=auth).json()
+        return state if state["status"] == "completed" else None
+
+    state = wait_until(done, 120, f"{kind} imported")
+    return sum(state["counts"].values())
+
+
 @pytest.fixture
 def uploaded(tmp_path_factory: pytest.TempPathFactory, infra: None) -> Iterator[dict[str, Any]]:
     work = tmp_path_factory.mktemp("restart")
@@ -103,27 +123,15 @@ def uploaded(tmp_path_factory: pytest.TempPathFactory, infra: None) -> Iterator[
         "Authorization": "Bearer " + issue_token(ServiceSettings(), Role.REGION, region=region.id)
     }
     try:
-        procs.start("ingest")
-        for kind in KINDS:
-            with files[kind].open("rb") as fh:
-                r = httpx.post(
-                    procs.url("ingest") + f"/imports/{kind}",
-                    headers=auth,
-                    files={"file": (files[kind].name, fh, "text/csv")},
-                    timeout=120,
-                )
-            assert r.status_code in (200, 202), r.text
-            iid = r.json()["import_id"]
-            wait_until(
-                lambda iid=iid: (
-                    httpx.get(procs.url("ingest") + f"/imports/{iid}", headers=auth).json()[
-                        "status"
-                    ]
-                    == "completed"
-                ),
-                120,
-                f"{kind} imported",
-            )
+        procs.start("ingest", "indicators")
+        # Org units first, projected before any fact: facts of a school the projection does
+        # not know yet are dead-lettered (a known ordering gap, see the indicators README).
+        org_count = upload(procs, auth, files, "org-units")
+        wait_until(
+            lambda: applied(procs.url("indicators"), auth) >= org_count, 120, "org units projected"
+        )
+        for kind in KINDS[1:]:
+            upload(procs, auth, files, kind)
         yield {"procs": procs, "auth": auth, "region": region, "work": work}
     finally:
         procs.stop()
@@ -134,7 +142,6 @@ async def test_kill_9_mid_stream_then_restart_equals_a_clean_run(uploaded: dict[
     total = await log_end(procs.env["SHKALA_KAFKA_TOPIC_PREFIX"])
     url = lambda: procs.url("indicators")  # noqa: E731 - the port stays, the process changes
 
-    procs.start("indicators")
     wait_until(lambda: 0 < applied(url(), auth) < total, 120, "the projection mid-stream")
     procs.kill("indicators")  # no shutdown, no commit of the batch in flight
     procs.start("indicators")
