@@ -8,14 +8,13 @@ school card and every list must come out the same.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from support.processes import ServiceProcesses
+from support.processes import ServiceProcesses, wait_until
 
 from shkala_contracts.topics import FACT_TOPICS
 from shkala_demo.region import TINY, build_region, write_region
@@ -24,15 +23,6 @@ from shkala_runtime.settings import ServiceSettings
 
 KINDS = ("org-units", "vpr", "gia", "school-context", "staffing-positions")
 PERIOD = "2025/26"
-
-
-def wait_until(predicate: Any, within: float, what: str) -> Any:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what} within {within}s")
 
 
 async def log_end(prefix: str) -> int:

@@ -8,13 +8,12 @@ to a collector in this test, and deliver webhooks to a receiver in this test.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from support.processes import ServiceProcesses
+from support.processes import ServiceProcesses, wait_until
 from support.receivers import otlp_collector, webhook_receiver
 
 from shkala_demo.region import TINY, build_region, rows, write_region
@@ -23,15 +22,6 @@ from shkala_runtime.settings import ServiceSettings
 
 PERSONAL_ID_FIELDS = ("student_id", "teacher_id", "mentor_id", "mentee_id", "principal_id")
 PSEUDONYM_RE = re.compile(r"\bp[0-9a-f]{24}\b")
-
-
-def wait_until(predicate: Any, within: float, what: str) -> Any:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"{what} within {within}s")
 
 
 @pytest.fixture(scope="module")

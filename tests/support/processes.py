@@ -13,8 +13,9 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -116,3 +117,13 @@ class ServiceProcesses:
         status = Path(f"/proc/{self.procs[name].pid}/status").read_text()
         kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
         return round(kb / 1024, 1)
+
+
+def wait_until(predicate: Callable[[], Any], within: float, what: str) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail naming ``what``."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"{what} within {within}s")
