@@ -113,14 +113,11 @@ def uploaded(tmp_path_factory: pytest.TempPathFactory, infra: None) -> Iterator[
         "Authorization": "Bearer " + issue_token(ServiceSettings(), Role.REGION, region=region.id)
     }
     try:
-        procs.start("ingest", "indicators")
-        # Org units first, projected before any fact: facts of a school the projection does
-        # not know yet are dead-lettered (a known ordering gap, see the indicators README).
-        org_count = upload(procs, auth, files, "org-units")
-        wait_until(
-            lambda: applied(procs.url("indicators"), auth) >= org_count, 120, "org units projected"
-        )
-        for kind in KINDS[1:]:
+        procs.start("ingest")
+        # Everything is on the log before the projection starts: it reads org units and
+        # facts from different topics at once, so a school's facts may come before its
+        # registration and must wait for it, not be lost.
+        for kind in KINDS:
             upload(procs, auth, files, kind)
         yield {"procs": procs, "auth": auth, "region": region, "work": work}
     finally:
@@ -132,6 +129,7 @@ async def test_kill_9_mid_stream_then_restart_equals_a_clean_run(uploaded: dict[
     total = await log_end(procs.env["SHKALA_KAFKA_TOPIC_PREFIX"])
     url = lambda: procs.url("indicators")  # noqa: E731 - the port stays, the process changes
 
+    procs.start("indicators")
     wait_until(lambda: 0 < applied(url(), auth) < total, 120, "the projection mid-stream")
     procs.kill("indicators")  # no shutdown, no commit of the batch in flight
     procs.start("indicators")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from fastapi import FastAPI
@@ -16,6 +17,7 @@ from shkala_indicators.entrypoints import http
 from shkala_indicators.service_layer.consumer import make_handler
 from shkala_indicators.service_layer.projection import Projector
 from shkala_indicators.service_layer.read import ReadModel
+from shkala_indicators.service_layer.rebuild import catch_up
 from shkala_indicators.settings import Settings
 from shkala_runtime.consuming import DeadLetters, subscribe_events
 from shkala_runtime.kafka import EventPublisher, make_broker
@@ -64,7 +66,13 @@ def bootstrap(settings: Settings | None = None, *, consume: bool = True) -> Serv
             broker,
             *(settings.topic_name(t.name) for t in FACT_TOPICS),
             group_id=settings.projection_group,
-            handler=make_handler(pointer, projector),
+            handler=make_handler(
+                pointer,
+                projector,
+                functools.partial(
+                    catch_up, settings, projector=projector, group_id=settings.projection_group
+                ),
+            ),
             dead_letters=dead_letters,
             max_records=settings.indicators_batch_size,
         )

@@ -38,7 +38,6 @@ class Generation:
     meta: AsyncCollection
 
     async def ensure_indexes(self) -> None:
-        await self.facts.create_index([("school_id", 1), ("year", 1)])
         await self.values.create_index([("scope", 1), ("municipality_id", 1), ("period", 1)])
         await self.values.create_index([("school_id", 1), ("period", 1)])
         await self.lists.create_index([("list", 1), ("period", 1)])

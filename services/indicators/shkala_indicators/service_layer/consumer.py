@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
-from shkala_indicators.adapters.store import Pointer
+from shkala_indicators.adapters.store import Generation, Pointer
 from shkala_indicators.service_layer.projection import Projector
 from shkala_runtime.consuming import Delivered, Rejection
 from shkala_runtime.tracing import event_span
 
+CatchUp = Callable[[Generation], Awaitable[int]]
 
-def make_handler(pointer: Pointer, projector: Projector):  # type: ignore[no-untyped-def]
+
+def make_handler(pointer: Pointer, projector: Projector, catch_up: CatchUp):  # type: ignore[no-untyped-def]
     async def handle(batch: Sequence[Delivered]) -> Sequence[Rejection]:
         gen = await pointer.current()
+        if not projector.holds(gen.name):  # at start, or a rebuild switched generations
+            projector.keep_only(gen.name)
+            await projector.working_set(gen)
+            await catch_up(gen)
         # One span per batch, continuing the trace of its latest event: the derived events
         # published inside carry that trace on to plans and notify.
         with event_span(batch[-1], "apply projection", **{"shkala.events": len(batch)}):

@@ -1,22 +1,25 @@
 """Applying a batch of delivered events to the projections (the live consumer and rebuild).
 
-Order inside one batch, chosen for at-least-once delivery without transactions:
-1. org units and facts are stored, each with the log position it came from (a fact replaces
-   the stored one only when it is newer: higher originator version, then later offset — so a
-   redelivery changes nothing and a correction replaces the original);
-2. the affected (school, period) indicators, lists and roll-ups are recomputed from the
-   stored facts (pure domain functions);
+The projector keeps its generation's working set in memory (see ``working_set``) and, per
+batch, in this order (at-least-once delivery, no transactions):
+1. org units and facts are stored — facts append-only, each with the log position it came
+   from; a fact replaces the current one only when it is newer (higher originator version,
+   then later offset), so a redelivery changes nothing and a correction replaces the original;
+   a fact whose school is not registered yet waits for its ``SchoolRegistered`` (org units and
+   facts travel on different topics, so either may arrive first);
+2. the affected (school, period) indicators and lists are recomputed from the current facts
+   (pure domain functions), the roll-ups from the schools' values;
 3. derived events are published for what actually changed (a crash before step 4 means the
    redelivered batch publishes them again with the same originator id and version);
-4. values, lists, roll-ups, history and freshness are written.
+4. changed values, lists, roll-ups, history and freshness are written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from shkala_contracts import Tenant
@@ -45,6 +48,7 @@ from shkala_indicators.domain.compute import (
     list_membership,
     roll_up,
 )
+from shkala_indicators.service_layer.working_set import Cell, CellKey, WorkingSet, compact
 from shkala_runtime.consuming import Delivered, Rejection
 from shkala_runtime.kafka import Outgoing
 from shkala_runtime.tracing import tracer
@@ -63,7 +67,7 @@ class Publisher(Protocol):
     async def publish(self, items: Sequence[Outgoing]) -> Any: ...
 
 
-def _pos_key(topic: str, partition: int) -> str:
+def position_key(topic: str, partition: int) -> str:
     return f"{topic.replace('.', '_')}|{partition}"
 
 
@@ -94,6 +98,56 @@ def _same(doc: dict[str, Any] | None, v: Value | None) -> bool:
     )
 
 
+@dataclass
+class _Writes:
+    """What one batch writes and publishes."""
+
+    values: list[Put] = field(default_factory=list)
+    lists: list[Put] = field(default_factory=list)
+    history: list[Put] = field(default_factory=list)
+    teachers: list[dict[str, Any]] = field(default_factory=list)
+    teacher_gone: list[str] = field(default_factory=list)
+    events: list[Outgoing] = field(default_factory=list)
+
+
+def _unit_id(d: Delivered) -> str:
+    e: Any = d.event
+    return (
+        e.school_id
+        if isinstance(e, SchoolRegistered)
+        else (e.municipality_id if isinstance(e, MunicipalityRegistered) else e.region_id)
+    )
+
+
+def _org_doc(d: Delivered) -> dict[str, Any]:
+    e = d.event
+    if isinstance(e, SchoolRegistered):
+        doc = {
+            "_id": e.school_id,
+            "kind": "school",
+            "region_id": e.region_id,
+            "municipality_id": e.municipality_id,
+            "name": e.name,
+        }
+    elif isinstance(e, MunicipalityRegistered):
+        doc = {
+            "_id": e.municipality_id,
+            "kind": "municipality",
+            "region_id": e.region_id,
+            "name": e.name,
+        }
+    else:
+        assert isinstance(e, RegionRegistered)
+        doc = {"_id": e.region_id, "kind": "region", "name": e.name}
+    return doc | {
+        "originator_id": d.envelope.originator_id,
+        "v": d.envelope.originator_version,
+        "offset": d.position.offset,
+        "topic": d.position.topic,
+        "partition": d.position.partition,
+    }
+
+
 class Projector:
     def __init__(
         self,
@@ -106,31 +160,62 @@ class Projector:
         self.by_id = catalogue.by_id()
         self.source = source
         self.publisher = publisher
+        self._sets: dict[str, WorkingSet] = {}
 
+    # ------------------------------------------------------------- working sets
+    def holds(self, generation: str) -> bool:
+        return generation in self._sets
+
+    def forget(self, generation: str) -> None:
+        """Drop a generation's working set: the next batch loads it from the database."""
+        self._sets.pop(generation, None)
+
+    def keep_only(self, generation: str) -> None:
+        for name in [n for n in self._sets if n != generation]:
+            del self._sets[name]
+
+    async def working_set(self, gen: Generation) -> WorkingSet:
+        ws = self._sets.get(gen.name)
+        if ws is None:
+            with tracer.start_as_current_span("load working set"):
+                ws = await WorkingSet.load(gen)
+            self._sets[gen.name] = ws
+            log.info(
+                "loaded generation %s: %d facts, %d values",
+                gen.name,
+                len(ws.placed),
+                len(ws.values),
+            )
+        return ws
+
+    # ------------------------------------------------------------------ applying
     async def apply(
         self, gen: Generation, batch: Sequence[Delivered], *, emit: bool = True
     ) -> list[Rejection]:
-        rejections: list[Rejection] = []
+        ws = await self.working_set(gen)
+        try:
+            return await self._apply(ws, gen, batch, emit)
+        except BaseException:
+            self.forget(gen.name)  # memory may be ahead of the database now
+            raise
+
+    async def _apply(
+        self, ws: WorkingSet, gen: Generation, batch: Sequence[Delivered], emit: bool
+    ) -> list[Rejection]:
         org_items = [
             d
             for d in batch
             if isinstance(d.event, RegionRegistered | MunicipalityRegistered | SchoolRegistered)
         ]
-        fact_items = [d for d in batch if d not in org_items]
-        await self._apply_org(gen, org_items)
-
-        school_ids = {getattr(d.event, "school_id", None) for d in fact_items}
-        schools = {
-            doc["_id"]: doc
-            async for doc in gen.org.find({"_id": {"$in": [s for s in school_ids if s]}})
-        }
+        org_ids = {id(d) for d in org_items}
+        rejections: list[Rejection] = []
         accepted: list[Delivered] = []
-        for d in fact_items:
+        for d in batch:
+            if id(d) in org_ids:
+                continue
             sid = getattr(d.event, "school_id", None)
             if not isinstance(d.event, Fact) or sid is None:
                 rejections.append((d, f"not a school fact: {d.envelope.type}"))
-            elif sid not in schools or schools[sid].get("kind") != "school":
-                rejections.append((d, f"unknown school {sid!r}: no SchoolRegistered for it"))
             elif d.envelope.tenant.school not in (None, sid):
                 rejections.append(
                     (d, f"tenant school {d.envelope.tenant.school!r} differs from {sid!r}")
@@ -138,187 +223,124 @@ class Projector:
             else:
                 accepted.append(d)
 
-        affected = await self._store_facts(gen, accepted)
-        # a SchoolRegistered may move a school: recompute its periods
-        for d in org_items:
-            if isinstance(d.event, SchoolRegistered):
-                async for doc in gen.facts.find(
-                    {"school_id": d.event.school_id}, {"year": 1, "school_id": 1}
-                ):
-                    affected.add((doc["school_id"], doc["year"]))
+        registered = await self._apply_org(ws, gen, org_items)
+        affected = await self._store_facts(ws, gen, accepted)
+        for school in registered:  # a new or moved school: its periods count (again)
+            affected |= {(school, p) for p in ws.periods.get(school, ())}
+        affected = {c for c in affected if ws.is_school(c[0])}  # the rest wait for their school
         if affected:
             with tracer.start_as_current_span(
                 "evaluate indicators and lists",
                 attributes={"shkala.schools_periods": len(affected)},
             ):
-                await self._recompute(gen, affected, emit=emit)
+                await self._recompute(ws, gen, affected, emit=emit)
 
         positions: dict[str, int] = {}
         last_time: dt.datetime | None = None
         for d in batch:
-            k = _pos_key(d.position.topic, d.position.partition)
+            k = position_key(d.position.topic, d.position.partition)
             positions[k] = max(positions.get(k, -1), d.position.offset)
             last_time = max(last_time, d.envelope.time) if last_time else d.envelope.time
         await gen.record_freshness(positions, last_time)
         return rejections
 
     # ------------------------------------------------------------------ storing
-    async def _apply_org(self, gen: Generation, items: Sequence[Delivered]) -> None:
-        if not items:
-            return
-        ids = [d.envelope.originator_id for d in items]
-        existing = {
-            doc["originator_id"]: (doc["v"], doc["offset"])
-            async for doc in gen.org.find(
-                {"originator_id": {"$in": ids}}, {"originator_id": 1, "v": 1, "offset": 1}
-            )
-        }
+    async def _apply_org(
+        self, ws: WorkingSet, gen: Generation, items: Sequence[Delivered]
+    ) -> set[str]:
+        """Store the newest version of each org unit; returns schools registered or moved."""
         winners: dict[str, Delivered] = {}
         for d in items:
+            unit = _unit_id(d)
             rank = (d.envelope.originator_version, d.position.offset)
-            oid = d.envelope.originator_id
-            current = (
-                (winners[oid].envelope.originator_version, winners[oid].position.offset)
-                if oid in winners
-                else existing.get(oid)
-            )
-            if _newer(rank, current):
-                winners[oid] = d
-        ops = []
-        oid_exists = {oid: oid in existing for oid in winners}
-        for d in winners.values():
-            e = d.event
-            if isinstance(e, SchoolRegistered):
-                doc = {
-                    "_id": e.school_id,
-                    "kind": "school",
-                    "region_id": e.region_id,
-                    "municipality_id": e.municipality_id,
-                    "name": e.name,
-                }
-            elif isinstance(e, MunicipalityRegistered):
-                doc = {
-                    "_id": e.municipality_id,
-                    "kind": "municipality",
-                    "region_id": e.region_id,
-                    "name": e.name,
-                }
+            w = winners.get(unit)
+            stored = ws.org.get(unit)
+            if w is not None:
+                current: tuple[int, int] | None = (
+                    w.envelope.originator_version,
+                    w.position.offset,
+                )
             else:
-                assert isinstance(e, RegionRegistered)
-                doc = {"_id": e.region_id, "kind": "region", "name": e.name}
-            doc |= {
-                "originator_id": d.envelope.originator_id,
-                "v": d.envelope.originator_version,
-                "offset": d.position.offset,
-                "topic": d.position.topic,
-                "partition": d.position.partition,
-            }
-            ops.append(put(doc, oid_exists[d.envelope.originator_id]))
+                current = (stored["v"], stored["offset"]) if stored else None
+            if _newer(rank, current):
+                winners[unit] = d
+        ops: list[Put] = []
+        registered: set[str] = set()
+        for d in winners.values():
+            doc = _org_doc(d)
+            old = ws.org.get(doc["_id"])
+            if isinstance(d.event, SchoolRegistered) and (
+                old is None or old.get("municipality_id") != doc["municipality_id"]
+            ):
+                registered.add(doc["_id"])
+            ws.org[doc["_id"]] = doc
+            ops.append(put(doc, old is not None))
         await bulk(gen.org, ops)
+        return registered
 
     async def _store_facts(
-        self, gen: Generation, items: Sequence[Delivered]
-    ) -> set[tuple[str, str]]:
-        affected: set[tuple[str, str]] = set()
-        if not items:
-            return affected
-        ids = list({d.envelope.originator_id for d in items})
-        existing = {
-            doc["_id"]: doc
-            async for doc in gen.facts.find(
-                {"_id": {"$in": ids}}, {"v": 1, "offset": 1, "school_id": 1, "year": 1}
-            )
-        }
-        winners: dict[str, Delivered] = {}
+        self, ws: WorkingSet, gen: Generation, items: Sequence[Delivered]
+    ) -> set[CellKey]:
+        affected: set[CellKey] = set()
+        docs: list[dict[str, Any]] = []
         for d in items:
-            event = d.event
-            affected.add((event.school_id, event.academic_year))  # type: ignore[attr-defined]
+            event: Any = d.event
+            cell = (event.school_id, event.academic_year)
+            # redelivered facts recompute their cell too: after a crash between storing the
+            # facts and writing the values, this is what writes the values
+            affected.add(cell)
             oid = d.envelope.originator_id
             rank = (d.envelope.originator_version, d.position.offset)
-            if oid in winners:
-                w = winners[oid]
-                current: tuple[int, int] | None = (w.envelope.originator_version, w.position.offset)
-            elif oid in existing:
-                current = (existing[oid]["v"], existing[oid]["offset"])
-            else:
-                current = None
-            if _newer(rank, current):
-                winners[oid] = d
-        ops = []
-        for oid, d in winners.items():
-            if oid in existing:  # a correction may move the fact to another school or year
-                affected.add((existing[oid]["school_id"], existing[oid]["year"]))
-            ops.append(
-                put(
-                    {
-                        "_id": oid,
-                        "type": d.envelope.type,
-                        "school_id": d.event.school_id,  # type: ignore[attr-defined]
-                        "year": d.event.academic_year,  # type: ignore[attr-defined]
-                        "v": d.envelope.originator_version,
-                        "topic": d.position.topic,
-                        "partition": d.position.partition,
-                        "offset": d.position.offset,
-                        "time": d.envelope.time,
-                        "data": d.event.model_dump(mode="json"),
-                    },
-                    oid in existing,
-                )
+            if not ws.is_newer(oid, rank):
+                continue
+            payload = event.model_dump(mode="json")
+            pos = d.position
+            left = ws.place(
+                oid,
+                rank,
+                cell,
+                compact(payload, d.envelope.type),
+                (pos.topic, pos.partition, pos.offset, d.envelope.time),
             )
-        await bulk(gen.facts, ops)
+            if left is not None:  # a correction moved the fact to another school or year
+                affected.add(left)
+            docs.append(
+                {
+                    "_id": f"{oid}|{rank[0]}|{pos.partition}|{pos.offset}",
+                    "oid": oid,
+                    "type": d.envelope.type,
+                    "school_id": cell[0],
+                    "year": cell[1],
+                    "v": rank[0],
+                    "topic": pos.topic,
+                    "partition": pos.partition,
+                    "offset": pos.offset,
+                    "time": d.envelope.time,
+                    "data": payload,
+                }
+            )
+        if docs:
+            await gen.facts.insert_many(docs, ordered=True)
         return affected
 
     # --------------------------------------------------------------- recomputing
     async def _recompute(
-        self, gen: Generation, affected: set[tuple[str, str]], *, emit: bool
+        self, ws: WorkingSet, gen: Generation, affected: set[CellKey], *, emit: bool
     ) -> None:
-        schools = sorted({s for s, _ in affected})
-        org = {doc["_id"]: doc async for doc in gen.org.find({"_id": {"$in": schools}})}
-        facts: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-        meta: dict[tuple[str, str], dict[str, Any]] = {}
-        async for doc in gen.facts.find({"school_id": {"$in": schools}}):
-            key = (doc["school_id"], doc["year"])
-            if key not in affected:
-                continue
-            facts[key].append({**doc["data"], "type": doc["type"]})
-            m = meta.setdefault(key, {"positions": {}, "event_time": None})
-            pk = (doc["topic"], doc["partition"])
-            m["positions"][pk] = max(m["positions"].get(pk, -1), doc["offset"])
-            t = doc["time"]
-            m["event_time"] = (
-                t if m["event_time"] is None or t > m["event_time"] else m["event_time"]
-            )
-
-        old_values = {
-            doc["_id"]: doc
-            async for doc in gen.values.find({"scope": "school", "school_id": {"$in": schools}})
-        }
-        old_lists = {
-            doc["_id"]: doc async for doc in gen.lists.find({"school_id": {"$in": schools}})
-        }
         now = dt.datetime.now(dt.UTC)
-        version = self.catalogue.version
-        school_docs: list[dict[str, Any]] = []
-        list_ops: list[Put] = []
-        history_ops: list[Put] = []
-        teacher_docs: list[dict[str, Any]] = []
-        teacher_keys: list[tuple[str, str]] = []
-        events: list[Outgoing] = []
+        out = _Writes()
         rollup_keys: set[tuple[str, str, str]] = set()  # (region, municipality, period)
-
         for school, period in sorted(affected):
-            o = org.get(school)
-            if o is None:
-                continue
+            o = ws.org[school]
             region, municipality = o["region_id"], o["municipality_id"]
             tenant = Tenant(region=region, municipality=municipality, school=school)
-            rows = facts.get((school, period), [])
-            m = meta.get((school, period), {"positions": {}, "event_time": None})
-            positions = _positions(m["positions"])
-            values = compute_school(self.catalogue, rows)
+            cell = ws.cells.get((school, period)) or Cell()
+            positions = _positions(cell.positions)
+            facts = list(cell.facts.values())
+            values = compute_school(self.catalogue, facts)
             for ind in self.catalogue.indicators:
                 key = value_key(ind.id, "school", school, period)
-                old = old_values.get(key)
+                old = ws.values.get(key)
                 new = values.get(ind.id)
                 if old is None and new is None:
                     continue
@@ -339,181 +361,179 @@ class Projector:
                     school,
                     period,
                     new,
-                    version,
+                    self.catalogue.version,
                     positions,
-                    m["event_time"],
+                    cell.event_time,
                     now,
                     (old or {}).get("version", 0) + (1 if changed else 0),
                 )
-                school_docs.append(doc)
+                ws.values[key] = doc
+                out.values.append(put(doc, old is not None))
                 rollup_keys.add((region, municipality, period))
                 if old is not None and old.get("municipality_id") != municipality:
                     rollup_keys.add((region, old["municipality_id"], period))
                 if changed:
-                    history_ops.append(put(self._history(doc), False))
-                    events.extend(
+                    out.history.append(put(self._history(doc), False))
+                    out.events.extend(
                         self._value_events(doc, old, tenant, Scope.SCHOOL, school_id=school)
                     )
-            # lists
-            for rule in self.catalogue.lists:
-                member, reasons = list_membership(rule, self.catalogue, values)
-                key = f"{rule.name}|{school}|{period}"
-                old = old_lists.get(key)
-                was = bool(old and old["member"])
-                if (
-                    old is not None
-                    and was == member
-                    and tuple(old["reasons"]) == reasons
-                    and old.get("municipality_id") == municipality
-                    and old.get("positions") == positions
-                ):
-                    continue
-                lv = (old or {}).get("version", 0) + (1 if was != member else 0)
-                list_ops.append(
-                    put(
-                        {
-                            "_id": key,
-                            "list": rule.name,
-                            "school_id": school,
-                            "municipality_id": municipality,
-                            "region_id": region,
-                            "period": period,
-                            "member": member,
-                            "reasons": list(reasons),
-                            "definition_version": version,
-                            "version": max(lv, 1),
-                            "positions": positions,
-                            "event_time": m["event_time"],
-                            "updated_at": now,
-                        },
-                        old is not None,
-                    )
-                )
-                if was != member:
-                    events.append(
-                        Outgoing.of(
-                            ListMembershipChanged(
-                                originator_id=f"list:{rule.name}|{school}|{period}",
-                                originator_version=max(lv, 1),
-                                region_id=region,
-                                municipality_id=municipality,
-                                school_id=school,
-                                risk_list=RiskList(rule.name),
-                                period=period,
-                                change=MembershipChange.ENTERED
-                                if member
-                                else MembershipChange.LEFT,
-                                definition_version=version,
-                                reasons=reasons,
-                            ),
-                            source=self.source,
-                            tenant=tenant,
-                        )
-                    )
-            # teacher-level values (only teachers who opted in)
-            teacher_keys.append((school, period))
-            for (ind_id, teacher), v in sorted(compute_teachers(self.catalogue, rows).items()):
-                teacher_docs.append(
-                    {
-                        "_id": f"{ind_id}|{teacher}|{school}|{period}",
-                        "indicator_id": ind_id,
-                        "teacher": teacher,
-                        "school_id": school,
-                        "municipality_id": municipality,
-                        "period": period,
-                        "numerator": v.numerator,
-                        "denominator": v.denominator,
-                        "value": v.value,
-                        "definition_version": version,
-                    }
-                )
+            self._lists(ws, out, school, period, values, tenant, positions, cell, now)
+            self._teachers(ws, out, school, municipality, period, facts)
 
-        pending = {d["_id"]: d for d in school_docs}
-        value_ops = [put(d, d["_id"] in old_values) for d in school_docs]
-        rollup_ops, rollup_history, rollup_events = await self._rollups(
-            gen, rollup_keys, pending, now
-        )
-        if emit and self.publisher is not None and (events or rollup_events):
-            await self.publisher.publish(events + rollup_events)
-        await bulk(gen.values, value_ops + rollup_ops)
-        await bulk(gen.lists, list_ops)
-        await bulk(gen.history, history_ops + rollup_history)
-        if teacher_keys:
-            await gen.teacher_values.delete_many(
-                {"$or": [{"school_id": s, "period": p} for s, p in teacher_keys]}
-            )
-            if teacher_docs:
-                await gen.teacher_values.insert_many(teacher_docs, ordered=True)
+        self._rollups(ws, out, rollup_keys, now)
+        if emit and self.publisher is not None and out.events:
+            await self.publisher.publish(out.events)
+        await bulk(gen.values, out.values)
+        await bulk(gen.lists, out.lists)
+        await bulk(gen.history, out.history)
+        if out.teacher_gone or out.teachers:
+            gone = out.teacher_gone + [d["_id"] for d in out.teachers]
+            await gen.teacher_values.delete_many({"_id": {"$in": gone}})
+            if out.teachers:
+                await gen.teacher_values.insert_many(out.teachers, ordered=True)
 
-    async def _rollups(
+    def _lists(
         self,
-        gen: Generation,
-        keys: set[tuple[str, str, str]],
-        pending: dict[str, dict[str, Any]],
+        ws: WorkingSet,
+        out: _Writes,
+        school: str,
+        period: str,
+        values: dict[str, Value],
+        tenant: Tenant,
+        positions: list[dict[str, Any]],
+        cell: Cell,
         now: dt.datetime,
-    ) -> tuple[list[Put], list[Put], list[Outgoing]]:
-        """Municipality and region roll-ups over the stored values overlaid with ``pending``."""
-        ops: list[Put] = []
-        history: list[Put] = []
-        events: list[Outgoing] = []
-        pending = dict(pending)
-        municipalities = sorted(keys)
+    ) -> None:
+        version = self.catalogue.version
+        for rule in self.catalogue.lists:
+            member, reasons = list_membership(rule, self.catalogue, values)
+            key = f"{rule.name}|{school}|{period}"
+            old = ws.lists.get(key)
+            was = bool(old and old["member"])
+            if (
+                old is not None
+                and was == member
+                and tuple(old["reasons"]) == reasons
+                and old.get("municipality_id") == tenant.municipality
+                and old.get("positions") == positions
+            ):
+                continue
+            lv = max((old or {}).get("version", 0) + (1 if was != member else 0), 1)
+            doc = {
+                "_id": key,
+                "list": rule.name,
+                "school_id": school,
+                "municipality_id": tenant.municipality,
+                "region_id": tenant.region,
+                "period": period,
+                "member": member,
+                "reasons": list(reasons),
+                "definition_version": version,
+                "version": lv,
+                "positions": positions,
+                "event_time": cell.event_time,
+                "updated_at": now,
+            }
+            ws.lists[key] = doc
+            out.lists.append(put(doc, old is not None))
+            if was != member:
+                out.events.append(
+                    Outgoing.of(
+                        ListMembershipChanged(
+                            originator_id=f"list:{key}",
+                            originator_version=lv,
+                            region_id=tenant.region,
+                            municipality_id=tenant.municipality,
+                            school_id=school,
+                            risk_list=RiskList(rule.name),
+                            period=period,
+                            change=MembershipChange.ENTERED if member else MembershipChange.LEFT,
+                            definition_version=version,
+                            reasons=reasons,
+                        ),
+                        source=self.source,
+                        tenant=tenant,
+                    )
+                )
+
+    def _teachers(
+        self,
+        ws: WorkingSet,
+        out: _Writes,
+        school: str,
+        municipality: str,
+        period: str,
+        facts: list[dict[str, Any]],
+    ) -> None:
+        """Teacher-level values, only for teachers who opted in; written when they change."""
+        fresh = {}
+        for (ind_id, teacher), v in sorted(compute_teachers(self.catalogue, facts).items()):
+            fresh[f"{ind_id}|{teacher}|{school}|{period}"] = {
+                "_id": f"{ind_id}|{teacher}|{school}|{period}",
+                "indicator_id": ind_id,
+                "teacher": teacher,
+                "school_id": school,
+                "municipality_id": municipality,
+                "period": period,
+                "numerator": v.numerator,
+                "denominator": v.denominator,
+                "value": v.value,
+                "definition_version": self.catalogue.version,
+            }
+        stale = [
+            k
+            for k, d in ws.teacher_values.items()
+            if d["school_id"] == school and d["period"] == period and k not in fresh
+        ]
+        for k in stale:
+            del ws.teacher_values[k]
+        out.teacher_gone.extend(stale)
+        for k, doc in fresh.items():
+            if ws.teacher_values.get(k) != doc:
+                ws.teacher_values[k] = doc
+                out.teachers.append(doc)
+
+    def _rollups(
+        self,
+        ws: WorkingSet,
+        out: _Writes,
+        keys: set[tuple[str, str, str]],
+        now: dt.datetime,
+    ) -> None:
+        """Municipality roll-ups over their schools' values, then region over municipalities."""
         regions = sorted({(r, p) for r, _, p in keys})
-        targets = [("municipality", r, m, p) for r, m, p in municipalities] + [
+        targets = [("municipality", r, m, p) for r, m, p in sorted(keys)] + [
             ("region", r, r, p) for r, p in regions
         ]
         for scope, region, unit, period in targets:
             if scope == "municipality":
-                query = {"scope": "school", "municipality_id": unit, "period": period}
-
-                def belongs(d: dict[str, Any], unit: str = unit, period: str = period) -> bool:
-                    return (
-                        d["scope"] == "school"
-                        and d["municipality_id"] == unit
-                        and d["period"] == period
-                    )
+                members, member_scope = ws.schools_of(unit), "school"
+                schools = members
             else:
-                query = {"scope": "municipality", "region_id": region, "period": period}
-
-                def belongs(d: dict[str, Any], region: str = region, period: str = period) -> bool:
-                    return (
-                        d["scope"] == "municipality"
-                        and d["region_id"] == region
-                        and d["period"] == period
-                    )
-
-            docs = {doc["_id"]: doc async for doc in gen.values.find(query)}
-            for k, d in pending.items():
-                if belongs(d):
-                    docs[k] = d
-                elif k in docs:  # moved elsewhere
-                    del docs[k]
-            parts: dict[str, list[Value]] = defaultdict(list)
+                members, member_scope = sorted(ws.municipalities_of(region)), "municipality"
+                schools = [s for m in members for s in ws.schools_of(m)]
             positions: dict[tuple[str, int], int] = {}
             event_time = None
-            for doc in docs.values():
-                if doc["denominator"]:
-                    parts[doc["indicator_id"]].append(
-                        Value(doc["numerator"], doc["denominator"], doc["value"])
-                    )
-                for x in doc.get("positions", ()):
-                    tp = (x["topic"], x["partition"])
-                    positions[tp] = max(positions.get(tp, -1), x["offset"])
-                et = doc.get("event_time")
-                if et and (event_time is None or et > event_time):
-                    event_time = et
+            for s in schools:
+                cell = ws.cells.get((s, period))
+                if cell is None:
+                    continue
+                for tp, off in cell.positions.items():
+                    positions[tp] = max(positions.get(tp, -1), off)
+                if cell.event_time and (event_time is None or cell.event_time > event_time):
+                    event_time = cell.event_time
             pos = _positions(positions)
-            old_docs = {
-                doc["_id"]: doc
-                async for doc in gen.values.find(
-                    {"scope": scope, "unit_id": unit, "period": period}
-                )
-            }
             tenant = Tenant(region=region, municipality=unit if scope == "municipality" else None)
             for ind in self.catalogue.indicators:
+                parts = [
+                    Value(d["numerator"], d["denominator"], d["value"])
+                    for m in members
+                    if (d := ws.values.get(value_key(ind.id, member_scope, m, period)))
+                    and d["denominator"]
+                ]
                 key = value_key(ind.id, scope, unit, period)
-                new = roll_up(ind, parts.get(ind.id, ()))
-                old = old_docs.get(key)
+                new = roll_up(ind, parts)
+                old = ws.values.get(key)
                 if old is None and new is None:
                     continue
                 changed = not _same(old, new)
@@ -534,12 +554,11 @@ class Projector:
                     now,
                     (old or {}).get("version", 0) + (1 if changed else 0),
                 )
-                pending[key] = doc
-                ops.append(put(doc, old is not None))
+                ws.values[key] = doc
+                out.values.append(put(doc, old is not None))
                 if changed:
-                    history.append(put(self._history(doc), False))
-                    events.extend(self._value_events(doc, old, tenant, Scope(scope)))
-        return ops, history, events
+                    out.history.append(put(self._history(doc), False))
+                    out.events.extend(self._value_events(doc, old, tenant, Scope(scope)))
 
     # ------------------------------------------------------------------ helpers
     def _value_doc(
@@ -666,4 +685,4 @@ class Projector:
         return out
 
 
-__all__ = ["Projector", "value_key"]
+__all__ = ["Projector", "position_key", "value_key"]

@@ -5,9 +5,10 @@
    derived events: they were published when the facts first arrived).
 2. Carry the derived-event versions over from the current generation (so versions published
    after the switch keep increasing), move the pointer to the new generation.
-3. Catch up once more, from where step 1 stopped to the end offsets after the switch: what the
-   live consumer applied to the old generation meanwhile reaches the new one too (applying is
-   idempotent, so overlap is harmless).
+3. The live consumer, at its next batch, sees the new generation, loads it and first applies
+   what its group committed beyond the log position the generation reflects
+   (:func:`catch_up`): what it applied to the old generation while the rebuild ran reaches
+   the new one too, and only one process ever writes a generation after the switch.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import logging
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shkala_contracts.topics import FACT_TOPICS
 from shkala_indicators.adapters.store import Generation, Pointer, bulk, put
-from shkala_indicators.service_layer.projection import Projector
+from shkala_indicators.service_layer.projection import Projector, position_key
 from shkala_runtime.consuming import Delivered, decode
 from shkala_runtime.settings import ServiceSettings
 
@@ -109,11 +111,52 @@ async def rebuild(
         for phase in phases:
             applied += await _replay(consumer, phase, {}, end, new, projector, chunk)
         await _carry_versions(old, new)
+        projector.forget(name)  # versions changed underneath: the live consumer reloads
         await pointer.switch(name)
-        later = await consumer.end_offsets(all_parts)
-        for phase in phases:
-            applied += await _replay(consumer, phase, end, later, new, projector, chunk)
     finally:
         await consumer.stop()
     log.info("rebuild into %s applied %d events (was %s)", name, applied, old.name)
     return {"generation": name, "previous": old.name, "applied": applied}
+
+
+async def catch_up(
+    settings: ServiceSettings,
+    gen: Generation,
+    projector: Projector,
+    *,
+    group_id: str,
+    chunk: int = 5000,
+) -> int:
+    """Apply what ``group_id`` committed beyond the log position ``gen`` reflects.
+
+    Normally nothing (the projection records its position before the offset is committed);
+    after a rebuild switched generations, the events the live consumer applied to the old
+    generation while the rebuild ran.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group_id)
+    finally:
+        await admin.close()
+    reflected = (await gen.freshness())["positions"]
+    start: dict[TopicPartition, int] = {}
+    end: dict[TopicPartition, int] = {}
+    for tp, meta in committed.items():
+        first = reflected.get(position_key(tp.topic, tp.partition), -1) + 1
+        if meta.offset > first:
+            start[tp], end[tp] = first, meta.offset
+    if not end:
+        return 0
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        enable_auto_commit=False,
+        client_id=f"{settings.kafka_client_prefix}-{settings.service_name}-catch-up",
+    )
+    await consumer.start()
+    try:
+        applied = await _replay(consumer, list(end), start, end, gen, projector, chunk)
+    finally:
+        await consumer.stop()
+    log.info("generation %s caught up with %d events its group had committed", gen.name, applied)
+    return applied

@@ -85,11 +85,33 @@ async def test_correction_dead_letters_and_tenants(test_settings: ServiceSetting
             await wait_for(lambda: _eq(value, 0.0))
             doc = await gen.values.find_one({"_id": key})
             assert (doc["numerator"], doc["denominator"]) == (0.0, 2.0)
-            assert await gen.facts.count_documents({"school_id": "sA"}) == 2
+            facts = {d["oid"] async for d in gen.facts.find({"school_id": "sA"})}
+            assert len(facts) == 2  # the correction is a new version of the first fact
 
-            # an unknown school and an undecodable message go to the dead-letter topic
+            # a fact may arrive before its school's registration (another topic): it waits
             ghost = Tenant(region=region, municipality="mA", school="ghost")
-            await pub.publish([Outgoing.of(vpr("ghost", s1, 3), source=SRC, tenant=ghost)])
+            s3 = "p" + "c3" * 12  # a student's results are keyed without the school: a new one
+            await pub.publish([Outgoing.of(vpr("ghost", s3, 2), source=SRC, tenant=ghost)])
+            ghost_key = "vpr_mark2_share_math|school|ghost|2025/26"
+            await wait_for(lambda: gen.facts.find_one({"school_id": "ghost"}))
+            assert await gen.values.find_one({"_id": ghost_key}) is None
+            await pub.publish(
+                [
+                    Outgoing.of(
+                        SchoolRegistered(
+                            region_id=region, municipality_id="mA", school_id="ghost", name="g"
+                        ),
+                        source=SRC,
+                        tenant=ghost,
+                    )
+                ]
+            )
+            late = await wait_for(lambda: gen.values.find_one({"_id": ghost_key}))
+            assert (late["numerator"], late["denominator"]) == (1.0, 1.0)
+
+            # a fact filed under another school's tenant and an undecodable message go to
+            # the dead-letter topic
+            await pub.publish([Outgoing.of(vpr("sA", s2, 3), source=SRC, tenant=t_b)])
             topic = settings.topic_name(AssessmentResultRecorded.topic)
             await pub.send_raw(topic, b"{broken", b"sA", [("ce_type", b"x")])
         finally:
@@ -114,7 +136,7 @@ async def test_correction_dead_letters_and_tenants(test_settings: ServiceSetting
             await wait_for(two)
         finally:
             await consumer.stop()
-        assert any("unknown school 'ghost'" in r for r in reasons), reasons
+        assert any("tenant school 'sB' differs from 'sA'" in r for r in reasons), reasons
         assert any("undecodable" in r for r in reasons), reasons
 
         # derived events: the change 50 -> 0 was published with old and new values

@@ -1,0 +1,142 @@
+"""The projection's working set: everything it needs to decide the next batch, in memory.
+
+FerretDB 1.24 (SQLite) answers every query by scanning the whole collection, so re-reading
+a school's stored facts for every batch made a burst quadratic. The projection is the single
+writer of its generation: it loads the generation once (one scan of each collection), keeps
+the current facts per (school, period), the values, lists and org units in memory, and writes
+only what a batch changed. Stored facts are append-only (a correction is a new document; the
+newest version per originator wins on load), because inserts are the one cheap write here.
+
+If writing a batch fails, the working set is dropped and loaded again from the database,
+so memory never runs ahead of what is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from shkala_indicators.adapters.store import Generation
+
+Rank = tuple[int, int]  # (originator version, offset): the newer fact wins
+CellKey = tuple[str, str]  # (school, period)
+_ID_FIELDS = ("region_id", "municipality_id", "school_id", "academic_year")
+
+
+def compact(payload: dict[str, Any], event_type: str) -> dict[str, Any]:
+    """A fact as the computation reads it: payload without the ids the cell already names,
+    short strings interned (a region holds a million of them)."""
+    row: dict[str, Any] = {"type": sys.intern(event_type)}
+    for k, v in payload.items():
+        if k in _ID_FIELDS:
+            continue
+        row[sys.intern(k)] = sys.intern(v) if isinstance(v, str) and len(v) <= 64 else v
+    return row
+
+
+@dataclass
+class Cell:
+    """The current facts of one (school, period) and the log positions they came from."""
+
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    positions: dict[tuple[str, int], int] = field(default_factory=dict)
+    event_time: dt.datetime | None = None
+
+    def saw(self, topic: str, partition: int, offset: int, time: dt.datetime) -> None:
+        key = (topic, partition)
+        self.positions[key] = max(self.positions.get(key, -1), offset)
+        if self.event_time is None or time > self.event_time:
+            self.event_time = time
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    rank: Rank
+    cell: CellKey
+
+
+class WorkingSet:
+    def __init__(self, generation: str) -> None:
+        self.generation = generation
+        self.org: dict[str, dict[str, Any]] = {}
+        self.placed: dict[str, Placed] = {}  # fact originator id -> where its newest version is
+        self.cells: dict[CellKey, Cell] = defaultdict(Cell)
+        self.periods: dict[str, set[str]] = defaultdict(set)  # school -> periods with facts
+        self.values: dict[str, dict[str, Any]] = {}
+        self.lists: dict[str, dict[str, Any]] = {}
+        self.teacher_values: dict[str, dict[str, Any]] = {}
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    async def load(cls, gen: Generation) -> WorkingSet:
+        ws = cls(gen.name)
+        async for doc in gen.org.find({}):
+            ws.org[doc["_id"]] = doc
+        async for doc in gen.facts.find({}):
+            ws.place(
+                doc["oid"],
+                (doc["v"], doc["offset"]),
+                (doc["school_id"], doc["year"]),
+                compact(doc["data"], doc["type"]),
+                (doc["topic"], doc["partition"], doc["offset"], doc["time"]),
+            )
+        for name in ("values", "lists", "teacher_values"):
+            target = getattr(ws, name)
+            async for doc in getattr(gen, name).find({}):
+                target[doc["_id"]] = doc
+        return ws
+
+    # ------------------------------------------------------------------ facts
+    def is_newer(self, oid: str, rank: Rank) -> bool:
+        current = self.placed.get(oid)
+        return current is None or rank > current.rank
+
+    def place(
+        self,
+        oid: str,
+        rank: Rank,
+        cell: CellKey,
+        row: dict[str, Any],
+        position: tuple[str, int, int, dt.datetime],
+    ) -> CellKey | None:
+        """Make this version of a fact the current one; returns the cell it left, if any.
+
+        The caller has checked :meth:`is_newer` (loading keeps the newest on its own).
+        """
+        previous = self.placed.get(oid)
+        if previous is not None and rank <= previous.rank:
+            return None
+        left = None
+        if previous is not None:
+            self.cells[previous.cell].facts.pop(oid, None)
+            left = previous.cell if previous.cell != cell else None
+        self.placed[oid] = Placed(rank, cell)
+        target = self.cells[cell]
+        target.facts[oid] = row
+        target.saw(*position)
+        self.periods[cell[0]].add(cell[1])
+        return left
+
+    # ------------------------------------------------------------------ org units
+    def schools_of(self, municipality: str) -> list[str]:
+        return [
+            k
+            for k, o in self.org.items()
+            if o.get("kind") == "school" and o.get("municipality_id") == municipality
+        ]
+
+    def municipalities_of(self, region: str) -> set[str]:
+        return {
+            o["municipality_id"]
+            for o in self.org.values()
+            if o.get("kind") == "school" and o.get("region_id") == region
+        }
+
+    def is_school(self, school_id: str) -> bool:
+        return self.org.get(school_id, {}).get("kind") == "school"
+
+
+__all__ = ["Cell", "CellKey", "Rank", "WorkingSet", "compact"]
