@@ -61,7 +61,7 @@ class Bench:
             env={
                 "SHKALA_KAFKA_TOPIC_PARTITIONS": str(args.partitions),
                 "SHKALA_REGION_ID": REGION,
-                "SHKALA_LOG_LEVEL": "WARNING",
+                "SHKALA_LOG_LEVEL": args.log_level,
                 "SHKALA_MAX_UPLOAD_BYTES": str(512 * 1024 * 1024),
             },
         )
@@ -328,6 +328,7 @@ def main() -> int:
     ap.add_argument("--limit-docs", type=int, default=100_000)
     ap.add_argument("--projection-timeout", type=float, default=1800)
     ap.add_argument("--rebuild-timeout", type=float, default=1800)
+    ap.add_argument("--log-level", default="WARNING", help="of the services (logs: see stdout)")
     ap.add_argument("--quick", action="store_true", help="small sizes, to check the harness")
     args = ap.parse_args()
     if args.quick:

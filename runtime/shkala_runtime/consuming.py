@@ -107,14 +107,19 @@ def subscribe_events(
     handler: BatchHandler,
     dead_letters: DeadLetters,
     max_records: int = 2000,
+    max_partition_fetch_bytes: int = 1 << 20,
 ) -> None:
-    """Register a batch subscriber with commit-after-processing and dead-lettering."""
+    """Register a batch subscriber with commit-after-processing and dead-lettering.
+
+    A consumer whose cost is per batch more than per event (a projection) asks for large
+    batches: ``max_records`` and the bytes fetched per partition bound how large."""
 
     @broker.subscriber(
         *topics,
         group_id=group_id,
         batch=True,
         max_records=max_records,
+        max_partition_fetch_bytes=max_partition_fetch_bytes,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_ignore_body,

@@ -75,6 +75,7 @@ def bootstrap(settings: Settings | None = None, *, consume: bool = True) -> Serv
             ),
             dead_letters=dead_letters,
             max_records=settings.indicators_batch_size,
+            max_partition_fetch_bytes=8 << 20,
         )
 
     async def prepare() -> None:
@@ -90,7 +91,7 @@ def bootstrap(settings: Settings | None = None, *, consume: bool = True) -> Serv
         routers=[http.router],
         on_start=[prepare],
     )
-    app.state.read_model = ReadModel(pointer, catalogue)
+    app.state.read_model = ReadModel(pointer, catalogue, projector.live_view if consume else None)
     return Service(
         settings, broker, mongo, publisher, app, catalogue, projector, pointer, dead_letters
     )

@@ -16,7 +16,12 @@ class Settings(ServiceSettings):
     indicators_override_file: str | None = Field(
         default=None, description="Region override YAML (thresholds, weights, list rules)"
     )
-    indicators_batch_size: int = Field(default=2000, description="Max records per consumed batch")
+    indicators_batch_size: int = Field(
+        default=20000,
+        description="Max records per consumed batch: a batch costs about the same whatever "
+        "its size (the cells it touches are written once), so a lagging projection catches "
+        "up in large batches",
+    )
 
     @property
     def projection_group(self) -> str:

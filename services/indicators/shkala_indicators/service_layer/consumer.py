@@ -19,6 +19,7 @@ def make_handler(pointer: Pointer, projector: Projector, catch_up: CatchUp):  # 
             projector.keep_only(gen.name)
             await projector.working_set(gen)
             await catch_up(gen)
+        projector.live_generation = gen.name
         # One span per batch, continuing the trace of its latest event: the derived events
         # published inside carry that trace on to plans and notify.
         with event_span(batch[-1], "apply projection", **{"shkala.events": len(batch)}):

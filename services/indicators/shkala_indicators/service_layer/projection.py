@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -38,6 +39,7 @@ from shkala_contracts.events.org_units import (
     RegionRegistered,
     SchoolRegistered,
 )
+from shkala_indicators.adapters.memory_view import MemoryGeneration
 from shkala_indicators.adapters.store import Generation, Put, bulk, put
 from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.domain.compute import (
@@ -61,6 +63,25 @@ OBJECTIVITY_PROCEDURE = {
     "vpr_confirmed_share": "ВПР",
     "medalists_not_confirming_share": "ЕГЭ",
 }
+
+
+class Phases:
+    """Seconds spent per phase of one batch: logged when a batch is slow, to see where."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def mark(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self._t
+        self._t = now
+
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k} {v:.2f}s" for k, v in self.seconds.items())
 
 
 class Publisher(Protocol):
@@ -161,6 +182,9 @@ class Projector:
         self.source = source
         self.publisher = publisher
         self._sets: dict[str, WorkingSet] = {}
+        self.slow_batch_s = 1.0
+        self.live_generation: str | None = None  # set by the live consumer
+        self._gens: dict[str, Generation] = {}
 
     # ------------------------------------------------------------- working sets
     def holds(self, generation: str) -> bool:
@@ -180,6 +204,7 @@ class Projector:
             with tracer.start_as_current_span("load working set"):
                 ws = await WorkingSet.load(gen)
             self._sets[gen.name] = ws
+            self._gens[gen.name] = gen
             log.info(
                 "loaded generation %s: %d facts, %d values",
                 gen.name,
@@ -187,6 +212,22 @@ class Projector:
                 len(ws.values),
             )
         return ws
+
+    def live_view(self, generation: str | None = None) -> MemoryGeneration | None:
+        """The working set the live consumer last applied to, as the read model sees it."""
+        name = generation or self.live_generation
+        ws = self._sets.get(name) if name else None
+        if ws is None:
+            return None
+        return MemoryGeneration(
+            ws.generation,
+            org=ws.org,
+            values=ws.values,
+            lists=ws.lists,
+            teacher_values=ws.teacher_values,
+            history=self._gens[ws.generation].history,
+            freshness=ws.freshness,
+        )
 
     # ------------------------------------------------------------------ applying
     async def apply(
@@ -223,8 +264,11 @@ class Projector:
             else:
                 accepted.append(d)
 
+        phases = Phases()
         registered = await self._apply_org(ws, gen, org_items)
+        phases.mark("org units")
         affected = await self._store_facts(ws, gen, accepted)
+        phases.mark("store facts")
         for school in registered:  # a new or moved school: its periods count (again)
             affected |= {(school, p) for p in ws.periods.get(school, ())}
         affected = {c for c in affected if ws.is_school(c[0])}  # the rest wait for their school
@@ -233,7 +277,7 @@ class Projector:
                 "evaluate indicators and lists",
                 attributes={"shkala.schools_periods": len(affected)},
             ):
-                await self._recompute(ws, gen, affected, emit=emit)
+                await self._recompute(ws, gen, affected, emit, phases)
 
         positions: dict[str, int] = {}
         last_time: dt.datetime | None = None
@@ -242,6 +286,16 @@ class Projector:
             positions[k] = max(positions.get(k, -1), d.position.offset)
             last_time = max(last_time, d.envelope.time) if last_time else d.envelope.time
         await gen.record_freshness(positions, last_time)
+        ws.record_freshness(positions, last_time)
+        phases.mark("freshness")
+        if phases.total() > self.slow_batch_s:
+            log.info(
+                "batch of %d events, %d schools-periods took %.2fs: %s",
+                len(batch),
+                len(affected),
+                phases.total(),
+                phases,
+            )
         return rejections
 
     # ------------------------------------------------------------------ storing
@@ -282,7 +336,7 @@ class Projector:
         self, ws: WorkingSet, gen: Generation, items: Sequence[Delivered]
     ) -> set[CellKey]:
         affected: set[CellKey] = set()
-        docs: list[dict[str, Any]] = []
+        pages: dict[CellKey, list[dict[str, Any]]] = {}
         for d in items:
             event: Any = d.event
             cell = (event.school_id, event.academic_year)
@@ -304,13 +358,10 @@ class Projector:
             )
             if left is not None:  # a correction moved the fact to another school or year
                 affected.add(left)
-            docs.append(
+            pages.setdefault(cell, []).append(
                 {
-                    "_id": f"{oid}|{rank[0]}|{pos.partition}|{pos.offset}",
                     "oid": oid,
                     "type": d.envelope.type,
-                    "school_id": cell[0],
-                    "year": cell[1],
                     "v": rank[0],
                     "topic": pos.topic,
                     "partition": pos.partition,
@@ -319,13 +370,31 @@ class Projector:
                     "data": payload,
                 }
             )
-        if docs:
-            await gen.facts.insert_many(docs, ordered=True)
+        if pages:
+            await gen.facts.insert_many(
+                [
+                    {
+                        # unique per batch: the first fact's log position names the page
+                        "_id": f"{school}|{year}|{f[0]['topic']}|{f[0]['partition']}|"
+                        f"{f[0]['offset']}",
+                        "school_id": school,
+                        "year": year,
+                        "facts": f,
+                    }
+                    for (school, year), f in pages.items()
+                ],
+                ordered=True,
+            )
         return affected
 
     # --------------------------------------------------------------- recomputing
     async def _recompute(
-        self, ws: WorkingSet, gen: Generation, affected: set[CellKey], *, emit: bool
+        self,
+        ws: WorkingSet,
+        gen: Generation,
+        affected: set[CellKey],
+        emit: bool,
+        phases: Phases,
     ) -> None:
         now = dt.datetime.now(dt.UTC)
         out = _Writes()
@@ -381,11 +450,15 @@ class Projector:
             self._teachers(ws, out, school, municipality, period, facts)
 
         self._rollups(ws, out, rollup_keys, now)
+        phases.mark("compute")
         if emit and self.publisher is not None and out.events:
             await self.publisher.publish(out.events)
+        phases.mark(f"publish {len(out.events)} events")
         await bulk(gen.values, out.values)
+        phases.mark(f"write {len(out.values)} values")
         await bulk(gen.lists, out.lists)
         await bulk(gen.history, out.history)
+        phases.mark("write lists, history")
         if out.teacher_gone or out.teachers:
             gone = out.teacher_gone + [d["_id"] for d in out.teachers]
             await gen.teacher_values.delete_many({"_id": {"$in": gone}})

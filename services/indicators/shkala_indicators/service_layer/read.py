@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
+from shkala_indicators.adapters.memory_view import MemoryGeneration
 from shkala_indicators.adapters.store import Generation, Pointer
 from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.domain.compute import list_dynamics
@@ -36,12 +38,19 @@ def _value(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 class ReadModel:
-    def __init__(self, pointer: Pointer, catalogue: Catalogue) -> None:
+    def __init__(
+        self,
+        pointer: Pointer,
+        catalogue: Catalogue,
+        live: Callable[[], MemoryGeneration | None] | None = None,
+    ) -> None:
         self.pointer = pointer
         self.catalogue = catalogue
+        self.live = live  # the consuming instance answers from its working set
 
-    async def gen(self) -> Generation:
-        return await self.pointer.current()
+    async def gen(self) -> Generation | MemoryGeneration:
+        view = self.live() if self.live else None
+        return view or await self.pointer.current()
 
     async def freshness(self, gen: Generation | None = None) -> dict[str, Any]:
         return await (gen or await self.gen()).freshness()

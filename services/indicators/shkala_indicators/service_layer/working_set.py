@@ -4,8 +4,10 @@ FerretDB 1.24 (SQLite) answers every query by scanning the whole collection, so 
 a school's stored facts for every batch made a burst quadratic. The projection is the single
 writer of its generation: it loads the generation once (one scan of each collection), keeps
 the current facts per (school, period), the values, lists and org units in memory, and writes
-only what a batch changed. Stored facts are append-only (a correction is a new document; the
-newest version per originator wins on load), because inserts are the one cheap write here.
+only what a batch changed. Stored facts are append-only *pages*: one document per (school,
+period) and batch holding that batch's facts (a correction is a later page; the newest
+version per originator wins on load) — inserts are the one cheap write here, and their cost
+is per document more than per byte.
 
 If writing a batch fails, the working set is dropped and loaded again from the database,
 so memory never runs ahead of what is stored.
@@ -68,6 +70,11 @@ class WorkingSet:
         self.values: dict[str, dict[str, Any]] = {}
         self.lists: dict[str, dict[str, Any]] = {}
         self.teacher_values: dict[str, dict[str, Any]] = {}
+        self.freshness: dict[str, Any] = {
+            "positions": {},
+            "last_event_time": None,
+            "applied_at": None,
+        }
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -75,18 +82,22 @@ class WorkingSet:
         ws = cls(gen.name)
         async for doc in gen.org.find({}):
             ws.org[doc["_id"]] = doc
-        async for doc in gen.facts.find({}):
-            ws.place(
-                doc["oid"],
-                (doc["v"], doc["offset"]),
-                (doc["school_id"], doc["year"]),
-                compact(doc["data"], doc["type"]),
-                (doc["topic"], doc["partition"], doc["offset"], doc["time"]),
-            )
+        async for page in gen.facts.find({}):
+            cell = (page["school_id"], page["year"])
+            for f in page["facts"]:
+                ws.place(
+                    f["oid"],
+                    (f["v"], f["offset"]),
+                    cell,
+                    compact(f["data"], f["type"]),
+                    (f["topic"], f["partition"], f["offset"], f["time"]),
+                )
         for name in ("values", "lists", "teacher_values"):
             target = getattr(ws, name)
             async for doc in getattr(gen, name).find({}):
                 target[doc["_id"]] = doc
+        stored = await gen.freshness()
+        ws.freshness = {k: stored.get(k) for k in ("positions", "last_event_time", "applied_at")}
         return ws
 
     # ------------------------------------------------------------------ facts
@@ -133,6 +144,22 @@ class WorkingSet:
             o["municipality_id"]
             for o in self.org.values()
             if o.get("kind") == "school" and o.get("region_id") == region
+        }
+
+    def record_freshness(
+        self, positions: dict[str, int], last_event_time: dt.datetime | None
+    ) -> None:
+        """The same as the database's freshness document after ``Generation.record_freshness``."""
+        known = dict(self.freshness["positions"] or {})
+        for k, v in positions.items():
+            known[k] = max(known.get(k, -1), v)
+        last = self.freshness["last_event_time"]
+        if last_event_time is not None and (last is None or last_event_time > last):
+            last = last_event_time
+        self.freshness = {
+            "positions": known,
+            "last_event_time": last,
+            "applied_at": dt.datetime.now(dt.UTC),
         }
 
     def is_school(self, school_id: str) -> bool:

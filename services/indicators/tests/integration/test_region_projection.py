@@ -53,8 +53,14 @@ async def wait_applied(svc: Service, acks: list[Any], within: float = 60.0) -> N
 
 
 async def snapshot(gen: Generation) -> dict[str, dict[str, dict[str, Any]]]:
-    out = {}
-    for name in ("org", "facts", "values", "lists", "teacher_values"):
+    out: dict[str, dict[str, dict[str, Any]]] = {"facts": {}}
+    # facts are stored in pages per batch; what must agree is the current version of each
+    async for page in gen.facts.find({}):
+        for f in page["facts"]:
+            known = out["facts"].get(f["oid"])
+            if known is None or (f["v"], f["offset"]) > (known["v"], known["offset"]):
+                out["facts"][f["oid"]] = {k: f[k] for k in ("v", "offset", "type", "data")}
+    for name in ("org", "values", "lists", "teacher_values"):
         col = getattr(gen, name)
         out[name] = {
             str(d["_id"]): {k: v for k, v in d.items() if k not in VOLATILE}
