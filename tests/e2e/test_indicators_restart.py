@@ -107,7 +107,7 @@ def uploaded(tmp_path_factory: pytest.TempPathFactory, infra: None) -> Iterator[
     procs = ServiceProcesses(
         work / "logs",
         services=("ingest", "indicators"),
-        env={"SHKALA_REGION_ID": region.id, "SHKALA_INDICATORS_BATCH_SIZE": "100"},
+        env={"SHKALA_REGION_ID": region.id, "SHKALA_INDICATORS_BATCH_SIZE": "10"},
     )
     auth = {
         "Authorization": "Bearer " + issue_token(ServiceSettings(), Role.REGION, region=region.id)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
+import logging
 from dataclasses import dataclass
 
 from fastapi import FastAPI
@@ -25,6 +28,8 @@ from shkala_runtime.mongo import database, make_client
 from shkala_runtime.service import create_service_app
 from shkala_runtime.telemetry import setup_logging, setup_tracing
 
+log = logging.getLogger(__name__)
+
 TITLE = "Shkala Indicators"
 DESCRIPTION = (
     "Keeps per-school, per-municipality and per-direction indicator projections from "
@@ -45,6 +50,34 @@ class Service:
     dead_letters: DeadLetters
 
 
+class PeriodicFlush:
+    """Writes the live values view every few seconds, so a burst that ends on a full batch
+    still reaches the ``values`` collection; and once more at shutdown."""
+
+    def __init__(self, projector: Projector, every_s: float) -> None:
+        self.projector = projector
+        self.every_s = every_s
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.every_s)
+            try:
+                await self.projector.flush_live()
+            except Exception:  # the next tick (or the next batch) tries again
+                log.exception("flushing the values view failed")
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.projector.flush_live()
+
+
 def load_catalogue(settings: Settings) -> Catalogue:
     return catalogue_mod.load(settings.indicators_catalogue_file, settings.indicators_override_file)
 
@@ -59,7 +92,13 @@ def bootstrap(settings: Settings | None = None, *, consume: bool = True) -> Serv
     db = database(mongo, settings)
     publisher = EventPublisher(settings)
     pointer = Pointer(db)
-    projector = Projector(catalogue, source=settings.source, publisher=publisher)
+    projector = Projector(
+        catalogue,
+        source=settings.source,
+        publisher=publisher,
+        full_batch=settings.indicators_batch_size,
+    )
+    flusher = PeriodicFlush(projector, settings.indicators_flush_interval_s)
     dead_letters = DeadLetters(publisher.send_raw, settings.projection_group)
     if consume:
         subscribe_events(
@@ -89,7 +128,8 @@ def bootstrap(settings: Settings | None = None, *, consume: bool = True) -> Serv
         mongo=mongo,
         publisher=publisher,
         routers=[http.router],
-        on_start=[prepare],
+        on_start=[prepare, *([flusher.start] if consume else [])],
+        on_stop=[flusher.stop] if consume else [],
     )
     app.state.read_model = ReadModel(pointer, catalogue, projector.live_view if consume else None)
     return Service(

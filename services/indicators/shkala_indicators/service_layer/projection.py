@@ -16,6 +16,7 @@ batch, in this order (at-least-once delivery, no transactions):
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
@@ -123,7 +124,6 @@ def _same(doc: dict[str, Any] | None, v: Value | None) -> bool:
 class _Writes:
     """What one batch writes and publishes."""
 
-    values: list[Put] = field(default_factory=list)
     lists: list[Put] = field(default_factory=list)
     history: list[Put] = field(default_factory=list)
     teachers: list[dict[str, Any]] = field(default_factory=list)
@@ -176,6 +176,7 @@ class Projector:
         *,
         source: str,
         publisher: Publisher | None,
+        full_batch: int = 20000,
     ) -> None:
         self.catalogue = catalogue
         self.by_id = catalogue.by_id()
@@ -183,7 +184,9 @@ class Projector:
         self.publisher = publisher
         self._sets: dict[str, WorkingSet] = {}
         self.slow_batch_s = 1.0
+        self.full_batch = full_batch
         self.live_generation: str | None = None  # set by the live consumer
+        self._flush_lock = asyncio.Lock()
         self._gens: dict[str, Generation] = {}
 
     # ------------------------------------------------------------- working sets
@@ -212,6 +215,24 @@ class Projector:
                 len(ws.values),
             )
         return ws
+
+    async def flush(self, gen: Generation) -> int:
+        """Write the values changed since the last flush to the ``values`` collection."""
+        async with self._flush_lock:
+            ws = self._sets.get(gen.name)
+            if ws is None or not ws.dirty_values:
+                return 0
+            dirty = dict(ws.dirty_values)
+            await bulk(gen.values, [put(doc, True) for doc in dirty.values()])
+            for key, doc in dirty.items():  # a batch may have changed some meanwhile
+                if ws.dirty_values.get(key) is doc:
+                    del ws.dirty_values[key]
+            return len(dirty)
+
+    async def flush_live(self) -> int:
+        """Flush the live generation (a timer calls it: a burst may end on a full batch)."""
+        gen = self._gens.get(self.live_generation or "")
+        return await self.flush(gen) if gen is not None else 0
 
     def live_view(self, generation: str | None = None) -> MemoryGeneration | None:
         """The working set the live consumer last applied to, as the read model sees it."""
@@ -285,8 +306,14 @@ class Projector:
             k = position_key(d.position.topic, d.position.partition)
             positions[k] = max(positions.get(k, -1), d.position.offset)
             last_time = max(last_time, d.envelope.time) if last_time else d.envelope.time
+        ws.record_freshness(positions, last_time)  # the API answers from memory: visible now
+        # caught up (a batch smaller than a full one): write the values view through;
+        # lagging: a timer writes it every few seconds, each value once however often it
+        # changed (see bootstrap.PeriodicFlush)
+        if len(batch) < self.full_batch:
+            written = await self.flush(gen)
+            phases.mark(f"flush {written} values")
         await gen.record_freshness(positions, last_time)
-        ws.record_freshness(positions, last_time)
         phases.mark("freshness")
         if phases.total() > self.slow_batch_s:
             log.info(
@@ -414,12 +441,7 @@ class Projector:
                 if old is None and new is None:
                     continue
                 changed = not _same(old, new)
-                if (
-                    not changed
-                    and old is not None
-                    and old.get("positions") == positions
-                    and old.get("municipality_id") == municipality
-                ):
+                if not changed and old is not None and old.get("municipality_id") == municipality:
                     continue
                 doc = self._value_doc(
                     key,
@@ -436,13 +458,12 @@ class Projector:
                     now,
                     (old or {}).get("version", 0) + (1 if changed else 0),
                 )
-                ws.values[key] = doc
-                out.values.append(put(doc, old is not None))
+                ws.set_value(doc)
+                out.history.append(put(self.history_entry(doc), False))
                 rollup_keys.add((region, municipality, period))
                 if old is not None and old.get("municipality_id") != municipality:
                     rollup_keys.add((region, old["municipality_id"], period))
                 if changed:
-                    out.history.append(put(self._history(doc), False))
                     out.events.extend(
                         self._value_events(doc, old, tenant, Scope.SCHOOL, school_id=school)
                     )
@@ -454,10 +475,9 @@ class Projector:
         if emit and self.publisher is not None and out.events:
             await self.publisher.publish(out.events)
         phases.mark(f"publish {len(out.events)} events")
-        await bulk(gen.values, out.values)
-        phases.mark(f"write {len(out.values)} values")
-        await bulk(gen.lists, out.lists)
         await bulk(gen.history, out.history)
+        phases.mark(f"write {len(out.history)} value changes")
+        await bulk(gen.lists, out.lists)
         phases.mark("write lists, history")
         if out.teacher_gone or out.teachers:
             gone = out.teacher_gone + [d["_id"] for d in out.teachers]
@@ -488,7 +508,6 @@ class Projector:
                 and was == member
                 and tuple(old["reasons"]) == reasons
                 and old.get("municipality_id") == tenant.municipality
-                and old.get("positions") == positions
             ):
                 continue
             lv = max((old or {}).get("version", 0) + (1 if was != member else 0), 1)
@@ -610,7 +629,7 @@ class Projector:
                 if old is None and new is None:
                     continue
                 changed = not _same(old, new)
-                if not changed and old is not None and old.get("positions") == pos:
+                if not changed:
                     continue
                 doc = self._value_doc(
                     key,
@@ -627,11 +646,9 @@ class Projector:
                     now,
                     (old or {}).get("version", 0) + (1 if changed else 0),
                 )
-                ws.values[key] = doc
-                out.values.append(put(doc, old is not None))
-                if changed:
-                    out.history.append(put(self._history(doc), False))
-                    out.events.extend(self._value_events(doc, old, tenant, Scope(scope)))
+                ws.set_value(doc)
+                out.history.append(put(self.history_entry(doc), False))
+                out.events.extend(self._value_events(doc, old, tenant, Scope(scope)))
 
     # ------------------------------------------------------------------ helpers
     def _value_doc(
@@ -673,25 +690,13 @@ class Projector:
         }
 
     @staticmethod
-    def _history(doc: dict[str, Any]) -> dict[str, Any]:
+    def history_entry(doc: dict[str, Any]) -> dict[str, Any]:
+        """Every value written, whole: the durable record the working set loads from."""
         return {
+            **{k: v for k, v in doc.items() if k != "_id"},
             "key": doc["_id"],
             "as_of": doc["event_time"] or doc["updated_at"],
             "recorded_at": doc["updated_at"],
-            **{
-                k: doc[k]
-                for k in (
-                    "indicator_id",
-                    "scope",
-                    "unit_id",
-                    "period",
-                    "numerator",
-                    "denominator",
-                    "value",
-                    "at_risk",
-                    "definition_version",
-                )
-            },
         }
 
     def _value_events(

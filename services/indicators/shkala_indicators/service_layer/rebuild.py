@@ -64,16 +64,26 @@ async def _replay(
     return applied
 
 
-async def _carry_versions(old: Generation, new: Generation) -> None:
+async def _carry_versions(old: Generation, new: Generation, projector: Projector) -> None:
     """Derived-event versions keep increasing after the switch: take the higher of the two."""
-    for name in ("values", "lists"):
-        src, dst = getattr(old, name), getattr(new, name)
-        before = {doc["_id"]: doc["version"] async for doc in src.find({}, {"version": 1})}
-        ops = []
-        async for doc in dst.find({"_id": {"$in": list(before)}}):
-            if before[doc["_id"]] > doc["version"]:
-                ops.append(put({**doc, "version": before[doc["_id"]]}, True))
-        await bulk(dst, ops)
+    before: dict[str, int] = {}
+    async for h in old.history.find({}, {"key": 1, "version": 1}):
+        before[h["key"]] = max(before.get(h["key"], 0), h.get("version", 0))
+    ws = await projector.working_set(new)
+    carried = []
+    for key, doc in list(ws.values.items()):
+        if before.get(key, 0) > doc["version"]:
+            doc = {**doc, "version": before[key]}
+            ws.set_value(doc)
+            carried.append(put(projector.history_entry(doc), False))
+    await bulk(new.history, carried)
+    await projector.flush(new)
+    lists = {doc["_id"]: doc["version"] async for doc in old.lists.find({}, {"version": 1})}
+    ops = []
+    async for doc in new.lists.find({"_id": {"$in": list(lists)}}):
+        if lists[doc["_id"]] > doc["version"]:
+            ops.append(put({**doc, "version": lists[doc["_id"]]}, True))
+    await bulk(new.lists, ops)
 
 
 async def rebuild(
@@ -110,7 +120,7 @@ async def rebuild(
         end = await consumer.end_offsets(all_parts)
         for phase in phases:
             applied += await _replay(consumer, phase, {}, end, new, projector, chunk)
-        await _carry_versions(old, new)
+        await _carry_versions(old, new, projector)
         projector.forget(name)  # versions changed underneath: the live consumer reloads
         await pointer.switch(name)
     finally:
@@ -139,10 +149,13 @@ async def catch_up(
         committed = await admin.list_consumer_group_offsets(group_id)
     finally:
         await admin.close()
+    ours = {settings.topic_name(t.name) for t in FACT_TOPICS}  # a group may span prefixes
     reflected = (await gen.freshness())["positions"]
     start: dict[TopicPartition, int] = {}
     end: dict[TopicPartition, int] = {}
     for tp, meta in committed.items():
+        if tp.topic not in ours:
+            continue
         first = reflected.get(position_key(tp.topic, tp.partition), -1) + 1
         if meta.offset > first:
             start[tp], end[tp] = first, meta.offset
@@ -156,6 +169,7 @@ async def catch_up(
     await consumer.start()
     try:
         applied = await _replay(consumer, list(end), start, end, gen, projector, chunk)
+        await projector.flush(gen)
     finally:
         await consumer.stop()
     log.info("generation %s caught up with %d events its group had committed", gen.name, applied)

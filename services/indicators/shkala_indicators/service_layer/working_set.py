@@ -25,6 +25,7 @@ from shkala_indicators.adapters.store import Generation
 
 Rank = tuple[int, int]  # (originator version, offset): the newer fact wins
 CellKey = tuple[str, str]  # (school, period)
+_HISTORY_ONLY = ("_id", "key", "as_of", "recorded_at")
 _ID_FIELDS = ("region_id", "municipality_id", "school_id", "academic_year")
 
 
@@ -70,6 +71,8 @@ class WorkingSet:
         self.values: dict[str, dict[str, Any]] = {}
         self.lists: dict[str, dict[str, Any]] = {}
         self.teacher_values: dict[str, dict[str, Any]] = {}
+        self.dirty_values: dict[str, dict[str, Any]] = {}  # not yet in the values view
+        self.flushed: dict[str, tuple[int, dt.datetime]] = {}
         self.freshness: dict[str, Any] = {
             "positions": {},
             "last_event_time": None,
@@ -92,7 +95,25 @@ class WorkingSet:
                     compact(f["data"], f["type"]),
                     (f["topic"], f["partition"], f["offset"], f["time"]),
                 )
-        for name in ("values", "lists", "teacher_values"):
+        # values: the newest written version of each, from the append-only history; the
+        # ``values`` collection is a view flushed every few seconds and may lag after a crash
+        async for h in gen.history.find({}):
+            key = h["key"]
+            known = ws.values.get(key)
+            if known is None or (h["version"], h["recorded_at"]) >= (
+                known["version"],
+                known["updated_at"],
+            ):
+                ws.values[key] = {
+                    "_id": key,
+                    **{k: v for k, v in h.items() if k not in _HISTORY_ONLY},
+                }
+        async for doc in gen.values.find({}, {"version": 1, "updated_at": 1}):
+            ws.flushed[doc["_id"]] = (doc["version"], doc["updated_at"])
+        for key, doc in ws.values.items():
+            if ws.flushed.get(key) != (doc["version"], doc["updated_at"]):
+                ws.dirty_values[key] = doc
+        for name in ("lists", "teacher_values"):
             target = getattr(ws, name)
             async for doc in getattr(gen, name).find({}):
                 target[doc["_id"]] = doc
@@ -161,6 +182,10 @@ class WorkingSet:
             "last_event_time": last,
             "applied_at": dt.datetime.now(dt.UTC),
         }
+
+    def set_value(self, doc: dict[str, Any]) -> None:
+        self.values[doc["_id"]] = doc
+        self.dirty_values[doc["_id"]] = doc
 
     def is_school(self, school_id: str) -> bool:
         return self.org.get(school_id, {}).get("kind") == "school"
