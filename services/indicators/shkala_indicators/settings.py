@@ -23,7 +23,7 @@ class Settings(ServiceSettings):
         "up in large batches",
     )
     indicators_flush_interval_s: float = Field(
-        default=2.0,
+        default=10.0,
         description="While the projection lags, how often the queryable values collection is "
         "written (the API of the consuming instance answers from memory at once)",
     )

@@ -51,7 +51,13 @@ from shkala_indicators.domain.compute import (
     list_membership,
     roll_up,
 )
-from shkala_indicators.service_layer.working_set import Cell, CellKey, WorkingSet, compact
+from shkala_indicators.service_layer.working_set import (
+    Cell,
+    CellKey,
+    WorkingSet,
+    compact,
+    pack_facts,
+)
 from shkala_runtime.consuming import Delivered, Rejection
 from shkala_runtime.kafka import Outgoing
 from shkala_runtime.tracing import tracer
@@ -393,7 +399,7 @@ class Projector:
                     "topic": pos.topic,
                     "partition": pos.partition,
                     "offset": pos.offset,
-                    "time": d.envelope.time,
+                    "time": d.envelope.time.isoformat(),
                     "data": payload,
                 }
             )
@@ -406,7 +412,8 @@ class Projector:
                         f"{f[0]['offset']}",
                         "school_id": school,
                         "year": year,
-                        "facts": f,
+                        "count": len(f),
+                        "facts": pack_facts(f),
                     }
                     for (school, year), f in pages.items()
                 ],

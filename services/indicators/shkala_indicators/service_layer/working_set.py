@@ -16,10 +16,14 @@ so memory never runs ahead of what is stored.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+
+from bson import Binary
 
 from shkala_indicators.adapters.store import Generation
 
@@ -27,6 +31,16 @@ Rank = tuple[int, int]  # (originator version, offset): the newer fact wins
 CellKey = tuple[str, str]  # (school, period)
 _HISTORY_ONLY = ("_id", "key", "as_of", "recorded_at")
 _ID_FIELDS = ("region_id", "municipality_id", "school_id", "academic_year")
+
+
+def pack_facts(facts: list[dict[str, Any]]) -> Binary:
+    """A page's facts as one compressed JSON blob: the database never looks inside, and
+    FerretDB stores a nested document field by field (slow), a binary value as it is."""
+    return Binary(zlib.compress(json.dumps(facts, ensure_ascii=False).encode(), 1))
+
+
+def unpack_facts(blob: bytes) -> list[dict[str, Any]]:
+    return json.loads(zlib.decompress(blob))
 
 
 def compact(payload: dict[str, Any], event_type: str) -> dict[str, Any]:
@@ -87,13 +101,13 @@ class WorkingSet:
             ws.org[doc["_id"]] = doc
         async for page in gen.facts.find({}):
             cell = (page["school_id"], page["year"])
-            for f in page["facts"]:
+            for f in unpack_facts(page["facts"]):
                 ws.place(
                     f["oid"],
                     (f["v"], f["offset"]),
                     cell,
                     compact(f["data"], f["type"]),
-                    (f["topic"], f["partition"], f["offset"], f["time"]),
+                    (f["topic"], f["partition"], f["offset"], dt.datetime.fromisoformat(f["time"])),
                 )
         # values: the newest written version of each, from the append-only history; the
         # ``values`` collection is a view flushed every few seconds and may lag after a crash

@@ -24,6 +24,7 @@ from shkala_indicators.adapters.store import Generation, Pointer
 from shkala_indicators.bootstrap import Service, bootstrap
 from shkala_indicators.service_layer.projection import Projector
 from shkala_indicators.service_layer.rebuild import rebuild
+from shkala_indicators.service_layer.working_set import unpack_facts
 from shkala_indicators.settings import Settings
 from shkala_runtime.auth import issue_token
 from shkala_runtime.consuming import decode
@@ -58,7 +59,7 @@ async def snapshot(gen: Generation) -> dict[str, dict[str, dict[str, Any]]]:
     out: dict[str, dict[str, dict[str, Any]]] = {"facts": {}}
     # facts are stored in pages per batch; what must agree is the current version of each
     async for page in gen.facts.find({}):
-        for f in page["facts"]:
+        for f in unpack_facts(page["facts"]):
             known = out["facts"].get(f["oid"])
             if known is None or (f["v"], f["offset"]) > (known["v"], known["offset"]):
                 out["facts"][f["oid"]] = {k: f[k] for k in ("v", "offset", "type", "data")}
