@@ -46,6 +46,15 @@ class SchoolFacts:
         self.by_type: dict[str, list[Fact]] = defaultdict(list)
         for f in facts:
             self.by_type[f["type"]].append(f)
+        self._by_procedure: dict[str, list[Fact]] | None = None
+
+    def results(self, procedure: str) -> list[Fact]:
+        """Assessment results of one procedure (indexed once: most indicators ask)."""
+        if self._by_procedure is None:
+            self._by_procedure = defaultdict(list)
+            for r in self.of(ASSESSMENT):
+                self._by_procedure[r["procedure"]].append(r)
+        return self._by_procedure.get(procedure, [])
 
     def of(self, event_type: str) -> list[Fact]:
         return self.by_type.get(event_type, [])
@@ -79,7 +88,7 @@ def computer(kind: str) -> Callable[[Computer], Computer]:
 
 
 def _results(sf: SchoolFacts, procedure: str) -> list[Fact]:
-    return [r for r in sf.of(ASSESSMENT) if r["procedure"] == procedure]
+    return sf.results(procedure)
 
 
 @computer("ege_high_scorers")

@@ -92,11 +92,12 @@ async def rebuild(
     projector: Projector,
     *,
     generation: str | None = None,
-    chunk: int = 5000,
+    chunk: int = 20000,
     topics: Iterable[str] | None = None,
 ) -> dict[str, object]:
     pointer = Pointer(db)
     old = await pointer.current()
+    projector.full_batch = chunk  # the values view is written once, at the end
     name = generation or "g" + dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S%f")
     new = Generation(db, name)
     await new.drop()
