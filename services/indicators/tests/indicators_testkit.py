@@ -150,6 +150,8 @@ def generate(seed: int = 7, region: str = "demo", n_mun: int = 2, per_mun: int =
                                     journal_mark=rng.choice((3, 4, 4, 5, mark)),
                                     tasks=(
                                         TaskScore(task="1", points=rng.randint(0, 2), max_points=2),
+                                        TaskScore(task="2", points=rng.randint(0, 1), max_points=1),
+                                        TaskScore(task="3", points=rng.randint(0, 1), max_points=3),
                                     ),
                                     public_observer=observer,
                                     teacher=teacher,

@@ -10,7 +10,7 @@ still goes to the database. A read-only instance (``consume=False``) reads the d
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -91,8 +91,10 @@ class MemoryGeneration:
         teacher_values: dict[str, dict[str, Any]],
         history: AsyncCollection,
         freshness: dict[str, Any],
+        cells: Mapping[tuple[str, str], Any],
     ) -> None:
         self.name = name
+        self.cells = cells  # (school, period) -> the current facts, for analyses over facts
         self.org = MemoryCollection(org)
         self.values = MemoryCollection(values)
         self.lists = MemoryCollection(lists)

@@ -95,12 +95,21 @@ class TeacherIndicator:
 
 
 @dataclass(frozen=True)
+class RatingRule:
+    """Муниципальный рейтинг школ: indicators with weights; the bottom N get a support plan."""
+
+    weights: tuple[tuple[str, float], ...]
+    bottom: int = 3
+
+
+@dataclass(frozen=True)
 class Catalogue:
     version: str
     parameters: dict[str, Any]
     indicators: tuple[Indicator, ...]
     lists: tuple[ListRule, ...]
     teacher_indicators: tuple[TeacherIndicator, ...] = ()
+    rating: RatingRule | None = None
 
     def by_id(self) -> dict[str, Indicator]:
         return {i.id: i for i in self.indicators}
@@ -117,6 +126,12 @@ class Catalogue:
                 {"id": t.id, "name": {"ru": t.name_ru, "en": t.name_en}, "procedure": t.procedure}
                 for t in self.teacher_indicators
             ],
+            "rating": {
+                "indicators": [{"id": i, "weight": w} for i, w in self.rating.weights],
+                "bottom": self.rating.bottom,
+            }
+            if self.rating
+            else None,
             "lists": [
                 {
                     "list": r.name,
@@ -158,6 +173,8 @@ def _merge_override(raw: dict[str, Any], override: dict[str, Any]) -> dict[str, 
         if name not in doc.get("lists", {}):
             raise CatalogueError(f"override names unknown list {name!r}")
         doc["lists"][name].update(changes)
+    if "rating" in override:  # a region's rating replaces the default one whole
+        doc["rating"] = override["rating"]
     region = override.get("region", "region")
     doc["version"] = f"{raw['version']}+{region}.{override.get('version', '1')}"
     return doc
@@ -216,7 +233,17 @@ def parse(raw: dict[str, Any], override: dict[str, Any] | None = None) -> Catalo
         )
         for t in doc.get("teacher_indicators") or ()
     )
-    return Catalogue(str(doc["version"]), params, tuple(indicators), tuple(lists), teacher)
+    rating = None
+    if doc.get("rating"):
+        spec = doc["rating"]
+        weights = tuple((r["id"], float(r["weight"])) for r in spec["indicators"])
+        for ind_id, w in weights:
+            if ind_id not in ids:
+                raise CatalogueError(f"rating: unknown indicator {ind_id}")
+            if w <= 0:
+                raise CatalogueError(f"rating: weight of {ind_id} must be positive, got {w}")
+        rating = RatingRule(weights, int(spec.get("bottom", 3)))
+    return Catalogue(str(doc["version"]), params, tuple(indicators), tuple(lists), teacher, rating)
 
 
 def load(path: Path | str | None = None, override: Path | str | None = None) -> Catalogue:

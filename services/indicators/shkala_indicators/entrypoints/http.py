@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from shkala_contracts import Tenant
-from shkala_indicators.service_layer.read import ReadModel, previous_period
+from shkala_indicators.service_layer.read import Analyses, ReadModel, previous_period
 from shkala_runtime.auth import CurrentPrincipal, Role
 from shkala_runtime.problems import Problem
 
@@ -132,3 +132,56 @@ async def direction_view(
         municipality = municipality or principal.municipality
     principal.require(Tenant(region=principal.region, municipality=municipality))
     return await read.direction(direction, period, principal.region, municipality)
+
+
+@router.get(
+    "/schools/{school_id}/vpr-tasks",
+    summary="ВПР per-task success of a school (by parallel, or one class) and its deficits",
+)
+async def school_vpr_tasks(
+    request: Request,
+    school_id: str,
+    principal: CurrentPrincipal,
+    period: Annotated[str, Query(examples=["2025/26"])],
+    class_label: Annotated[str | None, Query(examples=["5А"])] = None,
+) -> dict[str, Any]:
+    read = _read(request)
+    principal.require(await _school_tenant(read, school_id))
+    return {
+        "school_id": school_id,
+        **await Analyses(read).vpr_tasks([school_id], period, class_label),
+    }
+
+
+@router.get(
+    "/municipalities/{municipality_id}/vpr-tasks",
+    summary="ВПР per-task success over a municipality's schools and its deficits",
+)
+async def municipality_vpr_tasks(
+    request: Request,
+    municipality_id: str,
+    principal: CurrentPrincipal,
+    period: Annotated[str, Query(examples=["2025/26"])],
+) -> dict[str, Any]:
+    read = _read(request)
+    principal.require(Tenant(region=principal.region, municipality=municipality_id))
+    schools = await read.schools_of(municipality_id)
+    return {
+        "municipality_id": municipality_id,
+        **await Analyses(read).vpr_tasks(schools, period, None),
+    }
+
+
+@router.get(
+    "/municipalities/{municipality_id}/rating",
+    summary="Municipal rating of schools (муниципальный рейтинг) by the catalogue's weights",
+)
+async def municipality_rating(
+    request: Request,
+    municipality_id: str,
+    principal: CurrentPrincipal,
+    period: Annotated[str, Query(examples=["2025/26"])],
+) -> dict[str, Any]:
+    read = _read(request)
+    principal.require(Tenant(region=principal.region, municipality=municipality_id))
+    return await Analyses(read).rating(municipality_id, period)

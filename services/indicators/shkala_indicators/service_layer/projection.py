@@ -254,6 +254,7 @@ class Projector:
             teacher_values=ws.teacher_values,
             history=self._gens[ws.generation].history,
             freshness=ws.freshness,
+            cells=ws.cells,
         )
 
     # ------------------------------------------------------------------ applying

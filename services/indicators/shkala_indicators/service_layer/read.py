@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 from shkala_indicators.adapters.memory_view import MemoryGeneration
 from shkala_indicators.adapters.store import Generation, Pointer
+from shkala_indicators.domain.analysis import school_rating, task_success
 from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.domain.compute import list_dynamics
+from shkala_indicators.service_layer.working_set import unpack_facts
 
 VALUE_FIELDS = (
     "indicator_id",
@@ -52,11 +55,20 @@ class ReadModel:
         view = self.live() if self.live else None
         return view or await self.pointer.current()
 
-    async def freshness(self, gen: Generation | None = None) -> dict[str, Any]:
+    async def freshness(self, gen: Generation | MemoryGeneration | None = None) -> dict[str, Any]:
         return await (gen or await self.gen()).freshness()
 
     async def org(self, unit_id: str) -> dict[str, Any] | None:
         return await (await self.gen()).org.find_one({"_id": unit_id})
+
+    async def schools_of(self, municipality_id: str) -> list[str]:
+        gen = await self.gen()
+        return sorted(
+            [
+                d["_id"]
+                async for d in gen.org.find({"kind": "school", "municipality_id": municipality_id})
+            ]
+        )
 
     async def school_card(self, school_id: str) -> dict[str, Any]:
         gen = await self.gen()
@@ -251,4 +263,67 @@ class ReadModel:
             ],
             "values": values,
             "freshness": await self.freshness(gen),
+        }
+
+
+class Analyses:
+    """ВПР per-task deficits and the municipal rating, over the read model's generation."""
+
+    def __init__(self, read: ReadModel) -> None:
+        self.read = read
+        self.catalogue = read.catalogue
+
+    async def _facts(
+        self, gen: Generation | MemoryGeneration, schools: list[str], period: str
+    ) -> list[dict[str, Any]]:
+        """The current facts of some schools in one period (memory, or the stored pages)."""
+        if isinstance(gen, MemoryGeneration):
+            return [
+                f
+                for s in schools
+                if (cell := gen.cells.get((s, period))) is not None
+                for f in cell.facts.values()
+            ]
+        newest: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
+        async for page in gen.facts.find({"school_id": {"$in": schools}, "year": period}):
+            for f in unpack_facts(page["facts"]):
+                rank = (f["v"], f["offset"])
+                if f["oid"] not in newest or rank > newest[f["oid"]][0]:
+                    newest[f["oid"]] = (rank, {**f["data"], "type": f["type"]})
+        return [row for _, row in newest.values()]
+
+    async def vpr_tasks(
+        self, schools: list[str], period: str, class_label: str | None
+    ) -> dict[str, Any]:
+        gen = await self.read.gen()
+        rates = task_success(await self._facts(gen, schools, period), class_label)
+        threshold = float(self.catalogue.parameters.get("vpr_task_success_threshold", 50))
+        rows = [{**asdict(r), "rate": r.rate, "deficit": r.rate < threshold} for r in rates]
+        return {
+            "period": period,
+            "class_label": class_label,
+            "threshold": threshold,
+            "definition_version": self.catalogue.version,
+            "tasks": rows,
+            "deficits": [r for r in rows if r["deficit"]],
+            "freshness": await self.read.freshness(gen),
+        }
+
+    async def rating(self, municipality_id: str, period: str) -> dict[str, Any]:
+        rule = self.catalogue.rating
+        gen = await self.read.gen()
+        values: dict[str, dict[str, float | None]] = defaultdict(dict)
+        async for doc in gen.values.find(
+            {"scope": "school", "municipality_id": municipality_id, "period": period}
+        ):
+            values[doc["school_id"]][doc["indicator_id"]] = doc["value"]
+        rows = school_rating(values, rule, self.catalogue.by_id()) if rule else []
+        return {
+            "municipality_id": municipality_id,
+            "period": period,
+            "definition_version": self.catalogue.version,
+            "rule": self.catalogue.describe()["rating"],
+            "rows": [asdict(r) for r in rows],
+            "unrated": sorted(set(values) - {r.school_id for r in rows}),
+            "freshness": await self.read.freshness(gen),
         }

@@ -18,6 +18,7 @@ from indicators_testkit import (
     wait_for,
 )
 
+from shkala_contracts.events.assessment import AssessmentResultRecorded
 from shkala_contracts.events.indicators import IndicatorValueChanged
 from shkala_contracts.topics import FACT_TOPICS
 from shkala_indicators.adapters.store import Generation, Pointer
@@ -106,7 +107,7 @@ async def test_generated_region_matches_independent_computation(
 ) -> None:
     settings = make_settings(test_settings, indicators_batch_size=300)
     svc = bootstrap(settings)
-    reg = generate(seed=11)
+    reg = generate(seed=11, n_mun=3, per_mun=8)  # dozens of schools
     async with svc.app.router.lifespan_context(svc.app):
         pub = EventPublisher(settings)
         await pub.start()
@@ -173,6 +174,82 @@ async def test_generated_region_matches_independent_computation(
                     "stayed": sorted(cur & prev),
                 }
             assert any(lists[(n, y)] for n in ("ШНОР", "ШНСУ") for y in YEARS), "lists non-empty"
+
+            # 3b. ВПР per-task success (deficits below 50 %) per school and per municipality
+            def task_rates(schools: set[str], year: str) -> dict[tuple[str, int, str], float]:
+                won: dict[tuple[str, int, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+                for f in reg.final_facts():
+                    if (
+                        isinstance(f, AssessmentResultRecorded)
+                        and f.procedure == "ВПР"
+                        and f.school_id in schools
+                        and f.academic_year == year
+                    ):
+                        for t in f.tasks:
+                            won[(f.subject, f.grade, t.task)][0] += t.points
+                            won[(f.subject, f.grade, t.task)][1] += t.max_points
+                return {k: p / m * 100 for k, (p, m) in won.items()}
+
+            def by_task(body: dict[str, Any]) -> dict[tuple[str, int, str], float]:
+                return {(t["subject"], t["grade"], t["task"]): t["rate"] for t in body["tasks"]}
+
+            deficits_seen = 0
+            for year in YEARS:
+                for m, schools in reg.municipalities.items():
+                    for scope, unit, members in [("schools", s, {s}) for s in schools] + [
+                        ("municipalities", m, set(schools))
+                    ]:
+                        r = await http.get(f"/{scope}/{unit}/vpr-tasks", params={"period": year})
+                        assert r.status_code == 200, r.text
+                        want = task_rates(members, year)
+                        assert by_task(r.json()) == pytest.approx(want), (unit, year)
+                        flagged = {
+                            (t["subject"], t["grade"], t["task"]) for t in r.json()["deficits"]
+                        }
+                        assert flagged == {k for k, v in want.items() if v < 50}, (unit, year)
+                        deficits_seen += len(flagged)
+            assert deficits_seen, "the generated region has ВПР deficits"
+
+            # 3c. the municipal rating: weighted standing between the worst and best school
+            weights = {
+                "vpr_mark2_share_math": (2, "down"),
+                "vpr_mark2_share_rus": (2, "down"),
+                "gia_below_minimum_share": (2, "down"),
+                "ege_high_scorers_share": (1, "up"),
+                "olympiad_prize_share": (1, "up"),
+                "staffing_fill_share": (1, "up"),
+            }
+            for year in YEARS:
+                for m, schools in reg.municipalities.items():
+                    score_parts: dict[str, list[tuple[float, float]]] = defaultdict(list)
+                    for ind, (w, better) in weights.items():
+                        vals = {
+                            s: as_value(ind, *expected[(ind, s, year)])
+                            for s in schools
+                            if (ind, s, year) in expected
+                        }
+                        if not vals:
+                            continue
+                        lo, hi = min(vals.values()), max(vals.values())
+                        for s, v in vals.items():
+                            x = 1.0 if hi == lo else (v - lo) / (hi - lo)
+                            score_parts[s].append((w, x if better == "up" else 1 - x))
+                    scores = {
+                        s: 100 * sum(w * x for w, x in p) / sum(w for w, _ in p)
+                        for s, p in score_parts.items()
+                    }
+                    r = await http.get(f"/municipalities/{m}/rating", params={"period": year})
+                    assert r.status_code == 200, r.text
+                    rows = r.json()["rows"]
+                    got_scores = {row["school_id"]: row["score"] for row in rows}
+                    assert got_scores == pytest.approx(scores, abs=1e-3), (m, year)
+                    assert [row["rank"] for row in rows] == list(range(1, len(rows) + 1))
+                    assert [row["score"] for row in rows] == sorted(
+                        got_scores.values(), reverse=True
+                    )
+                    assert {row["school_id"] for row in rows if row["bottom"]} == {
+                        row["school_id"] for row in rows[-3:]
+                    }
 
             # 4. the municipality table through the API, sorted by an indicator
             for m in reg.municipalities:
