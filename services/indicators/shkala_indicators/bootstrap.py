@@ -131,7 +131,12 @@ def bootstrap(settings: Settings | None = None, *, consume: bool = True) -> Serv
         on_start=[prepare, *([flusher.start] if consume else [])],
         on_stop=[flusher.stop] if consume else [],
     )
-    app.state.read_model = ReadModel(pointer, catalogue, projector.live_view if consume else None)
+    app.state.read_model = ReadModel(
+        pointer,
+        catalogue,
+        projector.live_view if consume else None,
+        catalogue_mod.load_versions(settings.indicators_catalogue_file),
+    )
     return Service(
         settings, broker, mongo, publisher, app, catalogue, projector, pointer, dead_letters
     )

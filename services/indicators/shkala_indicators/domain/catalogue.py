@@ -250,3 +250,23 @@ def load(path: Path | str | None = None, override: Path | str | None = None) -> 
     raw = yaml.safe_load(Path(path or DEFAULT_FILE).read_text(encoding="utf-8"))
     over = yaml.safe_load(Path(override).read_text(encoding="utf-8")) if override else None
     return parse(raw, over)
+
+
+HISTORY_DIR = CATALOGUE_DIR / "history"
+
+
+def load_versions(
+    path: Path | str | None = None, history: Path | str | None = None
+) -> dict[str, Catalogue]:
+    """Earlier definition versions, each written as its changes from the current file."""
+    raw = yaml.safe_load(Path(path or DEFAULT_FILE).read_text(encoding="utf-8"))
+    out: dict[str, Catalogue] = {}
+    folder = Path(history or HISTORY_DIR)
+    for file in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
+        delta = yaml.safe_load(file.read_text(encoding="utf-8"))
+        if not delta.get("version"):
+            raise CatalogueError(f"{file}: no version")
+        doc = _merge_override(raw, delta)
+        doc["version"] = str(delta["version"])
+        out[doc["version"]] = parse(doc)
+    return out

@@ -47,7 +47,8 @@ async def school_card(
 
 @router.get(
     "/schools/{school_id}/indicators/{indicator_id}",
-    summary="One indicator of a school; `as_of` gives the value as it stood at that time",
+    summary="One indicator of a school; `as_of` gives the value as it stood at that time, "
+    "`definition_version` today's facts under an earlier definition version",
 )
 async def school_indicator(
     request: Request,
@@ -56,12 +57,29 @@ async def school_indicator(
     principal: CurrentPrincipal,
     period: Annotated[str, Query(examples=["2025/26"])],
     as_of: dt.datetime | None = None,
+    definition_version: Annotated[str | None, Query(examples=["2025.1"])] = None,
 ) -> dict[str, Any]:
     read = _read(request)
     principal.require(await _school_tenant(read, school_id))
     if indicator_id not in read.catalogue.by_id():
         raise Problem(404, "Not found", f"no indicator {indicator_id!r}", type="not-found")
-    return await read.school_indicator(school_id, indicator_id, period, as_of)
+    known = {read.catalogue.version, *read.previous}
+    if definition_version is not None and definition_version not in known:
+        raise Problem(
+            404,
+            "Not found",
+            f"no definition version {definition_version!r}; known: {sorted(known)}",
+            type="not-found",
+        )
+    if as_of is not None and definition_version not in (None, read.catalogue.version):
+        raise Problem(
+            422,
+            "Unsupported combination",
+            "as_of gives stored values under the current definitions; an earlier definition "
+            "version recomputes today's facts: ask for one at a time",
+            type="invalid-query",
+        )
+    return await read.school_indicator(school_id, indicator_id, period, as_of, definition_version)
 
 
 @router.get("/municipalities/{municipality_id}/table", summary="Schools × indicators, sortable")

@@ -12,7 +12,7 @@ from shkala_indicators.adapters.memory_view import MemoryGeneration
 from shkala_indicators.adapters.store import Generation, Pointer
 from shkala_indicators.domain.analysis import school_rating, task_success
 from shkala_indicators.domain.catalogue import Catalogue
-from shkala_indicators.domain.compute import list_dynamics
+from shkala_indicators.domain.compute import at_risk, compute_school, list_dynamics
 from shkala_indicators.service_layer.working_set import unpack_facts
 
 VALUE_FIELDS = (
@@ -46,9 +46,11 @@ class ReadModel:
         pointer: Pointer,
         catalogue: Catalogue,
         live: Callable[[], MemoryGeneration | None] | None = None,
+        previous: dict[str, Catalogue] | None = None,
     ) -> None:
         self.pointer = pointer
         self.catalogue = catalogue
+        self.previous = previous or {}  # earlier definition versions, for time travel
         self.live = live  # the consuming instance answers from its working set
 
     async def gen(self) -> Generation | MemoryGeneration:
@@ -110,11 +112,18 @@ class ReadModel:
         }
 
     async def school_indicator(
-        self, school_id: str, indicator_id: str, period: str, as_of: dt.datetime | None
+        self,
+        school_id: str,
+        indicator_id: str,
+        period: str,
+        as_of: dt.datetime | None,
+        definition_version: str | None = None,
     ) -> dict[str, Any]:
         gen = await self.gen()
         key = f"{indicator_id}|school|{school_id}|{period}"
-        if as_of is None:
+        if definition_version not in (None, self.catalogue.version):
+            value = await self._under(gen, school_id, indicator_id, period, definition_version)
+        elif as_of is None:
             doc = await gen.values.find_one({"_id": key})
             value = _value(doc) if doc else None
         else:
@@ -132,8 +141,36 @@ class ReadModel:
             "indicator_id": indicator_id,
             "period": period,
             "as_of": as_of,
+            "definition_version": definition_version or self.catalogue.version,
             "value": value,
             "freshness": await self.freshness(gen),
+        }
+
+    async def _under(
+        self,
+        gen: Generation | MemoryGeneration,
+        school_id: str,
+        indicator_id: str,
+        period: str,
+        version: str | None,
+    ) -> dict[str, Any] | None:
+        """Today's facts computed under an earlier definition version."""
+        catalogue = self.previous[version or ""]
+        facts = await Analyses(self)._facts(gen, [school_id], period)
+        v = compute_school(catalogue, facts).get(indicator_id)
+        if v is None:
+            return None
+        ind = catalogue.get(indicator_id)
+        return {
+            "indicator_id": indicator_id,
+            "scope": "school",
+            "unit_id": school_id,
+            "period": period,
+            "numerator": v.numerator,
+            "denominator": v.denominator,
+            "value": v.value,
+            "at_risk": at_risk(ind, v),
+            "definition_version": catalogue.version,
         }
 
     async def municipality_table(

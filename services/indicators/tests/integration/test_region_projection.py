@@ -10,6 +10,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from indicators_testkit import (
+    MATH,
     YEARS,
     as_value,
     expected_lists,
@@ -250,6 +251,46 @@ async def test_generated_region_matches_independent_computation(
                     assert {row["school_id"] for row in rows if row["bottom"]} == {
                         row["school_id"] for row in rows[-3:]
                     }
+
+            # 3d. time travel under the previous definition version (2025.1: ВПР of grade 5
+            # only, at risk above 25 %): today's facts, yesterday's definitions
+            differs = 0
+            ind = "vpr_mark2_share_math"
+            for schools in reg.municipalities.values():
+                for s in schools:
+                    marks = [
+                        f.mark
+                        for f in reg.final_facts()
+                        if isinstance(f, AssessmentResultRecorded)
+                        and f.procedure == "ВПР"
+                        and f.subject == MATH
+                        and f.grade == 5
+                        and f.school_id == s
+                        and f.academic_year == YEARS[1]
+                        and f.mark is not None
+                    ]
+                    r = await http.get(
+                        f"/schools/{s}/indicators/{ind}",
+                        params={"period": YEARS[1], "definition_version": "2025.1"},
+                    )
+                    assert r.status_code == 200, r.text
+                    old = r.json()["value"]
+                    if not marks:
+                        assert old is None
+                        continue
+                    share = 100 * marks.count(2) / len(marks)
+                    assert old["value"] == pytest.approx(share, abs=1e-5), s
+                    assert old["at_risk"] == (share > 25), s
+                    assert old["definition_version"] == "2025.1"
+                    now = got.get((ind, s, YEARS[1]))
+                    differs += now is not None and now["value"] != pytest.approx(old["value"])
+            assert differs, "the two definition versions give different values somewhere"
+            r = await http.get(
+                f"/schools/{s}/indicators/{ind}",
+                params={"period": YEARS[1], "definition_version": "1999.1"},
+            )
+            assert r.status_code == 404
+            assert "2025.1" in r.json()["detail"]
 
             # 4. the municipality table through the API, sorted by an indicator
             for m in reg.municipalities:
