@@ -44,7 +44,10 @@ class MemoryCursor:
 
     def sort(self, keys: list[tuple[str, int]]) -> MemoryCursor:
         for field, direction in reversed(keys):
-            self._docs.sort(key=lambda d: d.get(field), reverse=direction < 0)
+            # None sorts first, as in MongoDB
+            self._docs.sort(
+                key=lambda d: (d.get(field) is not None, d.get(field)), reverse=direction < 0
+            )
         return self
 
     def limit(self, n: int) -> MemoryCursor:

@@ -114,6 +114,7 @@ class Pointer:
                 {"_id": "current"}, {"$setOnInsert": {"generation": "g1"}}, upsert=True
             )
             doc = await self._col.find_one({"_id": "current"})
+        assert doc is not None  # upserted just above
         return Generation(self.db, doc["generation"])
 
     async def switch(self, generation: str) -> None:

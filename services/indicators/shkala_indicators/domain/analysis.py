@@ -81,12 +81,12 @@ def school_rating(
     """
     parts: dict[str, dict[str, float]] = defaultdict(dict)
     for ind_id, _weight in rule.weights:
-        have = {s: v[ind_id] for s, v in values.items() if v.get(ind_id) is not None}
+        have = {s: x for s, v in values.items() if (x := v.get(ind_id)) is not None}
         if not have:
             continue
         lo, hi = min(have.values()), max(have.values())
-        for s, v in have.items():
-            standing = 1.0 if hi == lo else (v - lo) / (hi - lo)  # type: ignore[operator]
+        for s, x in have.items():
+            standing = 1.0 if hi == lo else (x - lo) / (hi - lo)
             parts[s][ind_id] = standing if indicators[ind_id].better == "up" else 1.0 - standing
     weights = dict(rule.weights)
     scored = []

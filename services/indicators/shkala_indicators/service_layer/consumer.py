@@ -12,7 +12,9 @@ from shkala_runtime.tracing import event_span
 CatchUp = Callable[[Generation], Awaitable[int]]
 
 
-def make_handler(pointer: Pointer, projector: Projector, catch_up: CatchUp):  # type: ignore[no-untyped-def]
+def make_handler(
+    pointer: Pointer, projector: Projector, catch_up: CatchUp
+) -> Callable[[Sequence[Delivered]], Awaitable[Sequence[Rejection]]]:
     async def handle(batch: Sequence[Delivered]) -> Sequence[Rejection]:
         gen = await pointer.current()
         if not projector.holds(gen.name):  # at start, or a rebuild switched generations

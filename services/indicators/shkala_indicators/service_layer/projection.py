@@ -661,19 +661,19 @@ class Projector:
     # ------------------------------------------------------------------ helpers
     def _value_doc(
         self,
-        key,
-        indicator,
-        scope,
-        region,
-        municipality,
-        school,
-        period,
-        v,  # type: ignore[no-untyped-def]
-        version,
-        positions,
-        event_time,
-        now,
-        doc_version,
+        key: str,
+        indicator: str,
+        scope: str,
+        region: str,
+        municipality: str | None,
+        school: str | None,
+        period: str,
+        v: Value | None,
+        version: str,
+        positions: list[dict[str, Any]],
+        event_time: dt.datetime | None,
+        now: dt.datetime,
+        doc_version: int,
     ) -> dict[str, Any]:
         ind = self.by_id[indicator]
         return {

@@ -249,7 +249,11 @@ class ReadModel:
         }
 
     async def members(
-        self, gen: Generation, risk_list: str, period: str, municipality: str | None
+        self,
+        gen: Generation | MemoryGeneration,
+        risk_list: str,
+        period: str,
+        municipality: str | None,
     ) -> dict[str, dict[str, Any]]:
         query: dict[str, Any] = {"list": risk_list, "period": period, "member": True}
         if municipality:
