@@ -34,11 +34,7 @@ def _collect() -> dict[str, type[Event]]:
 
 
 EVENT_TYPES: dict[str, type[Event]] = _collect()
-FACT_TYPES: dict[str, type[Fact]] = {
-    t: c
-    for t, c in EVENT_TYPES.items()
-    if issubclass(c, Fact)  # type: ignore[misc]
-}
+FACT_TYPES: dict[str, type[Fact]] = {t: c for t, c in EVENT_TYPES.items() if issubclass(c, Fact)}
 
 
 def event_class(event_type: str) -> type[Event]:

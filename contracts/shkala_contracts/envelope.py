@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shkala_contracts.base import Event, Fact
 from shkala_contracts.domain_event import DomainEvent
 
-SPECVERSION = "1.0"
+SPECVERSION: Literal["1.0"] = "1.0"
 CONTENT_TYPE = "application/json"
 SCHEMA_URI = "urn:shkala:schema:{type}"
 

@@ -107,7 +107,7 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 
 
 def _ingestor(request: Request) -> Ingestor:
-    return request.app.state.ingestor  # type: ignore[no-any-return]
+    return request.app.state.ingestor
 
 
 def _respond(status: int, body: dict[str, Any], replayed: bool) -> JSONResponse:
@@ -253,7 +253,7 @@ async def batch(
     kind: str,
     request: Request,
     principal: CurrentPrincipal,
-    body: Annotated[Batch, Body(openapi_examples=BATCH_EXAMPLES)],  # type: ignore[arg-type]
+    body: Annotated[Batch, Body(openapi_examples=BATCH_EXAMPLES)],
     dry_run: Annotated[bool, Query(description="Validate only; publish nothing")] = False,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     prefer: Annotated[str | None, Header()] = None,

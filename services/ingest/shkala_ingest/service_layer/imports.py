@@ -382,8 +382,8 @@ class Ingestor:
         }
         run.rows_expected = table.expected_rows
         head: list[tuple[int, list[Any]]] = []
-        for item in table.rows:
-            head.append(item)
+        for row in table.rows:
+            head.append(row)
             if len(head) >= HEADER_SCAN_ROWS:
                 break
         if not head:
@@ -602,7 +602,7 @@ class Ingestor:
                     RowError(
                         built.row,
                         header,
-                        event.name,  # type: ignore[attr-defined]
+                        event.name,
                         f"differs from row {prev[0]} for the same id",
                     )
                 )

@@ -25,19 +25,23 @@ class OrgNames:
     async def remember(self, batch: Sequence[Delivered], *, store: bool = True) -> None:
         """Learn names from org-unit events; ``store=False`` keeps them in memory only (the
         live stream reads the same events the fan-out already stores)."""
-        units = []
+        units: list[dict[str, str | None]] = []
         for d in batch:
             e = d.event
+            unit: dict[str, str | None]
             if isinstance(e, SchoolRegistered):
-                unit = {"_id": e.school_id, "name": e.name, "municipality": e.municipality_id}
+                unit_id = e.school_id
+                unit = {"_id": unit_id, "name": e.name, "municipality": e.municipality_id}
             elif isinstance(e, MunicipalityRegistered):
-                unit = {"_id": e.municipality_id, "name": e.name, "region": e.region_id}
+                unit_id = e.municipality_id
+                unit = {"_id": unit_id, "name": e.name, "region": e.region_id}
             elif isinstance(e, RegionRegistered):
-                unit = {"_id": e.region_id, "name": e.name}
+                unit_id = e.region_id
+                unit = {"_id": unit_id, "name": e.name}
             else:
                 continue
             units.append(unit)
-            self._cache[unit["_id"]] = unit
+            self._cache[unit_id] = unit
         if store:
             await self._store.put_org_units(units)
 

@@ -73,9 +73,11 @@ class EventStore:
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
+        if top is None:  # pragma: no cover - an upsert returning the document after always finds it
+            raise RuntimeError("sequence counter upsert returned no document")
         first_seq = int(top["value"]) - len(events) + 1
         now = dt.datetime.now(dt.UTC)
-        docs = [
+        docs: list[dict[str, Any]] = [
             {
                 "_id": str(uuid.uuid4()),
                 "aggregate_id": aggregate_id,

@@ -4,7 +4,7 @@ with a higher originator version, so a redelivered or replayed event changes not
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
@@ -98,7 +98,7 @@ class IndicatorValues:
         return [(d["school"], d["list"], d["period"], d["change"]) async for d in cursor]
 
 
-def listed_function(records: list[tuple[str, str, str, str]]):  # type: ignore[no-untyped-def]
+def listed_function(records: list[tuple[str, str, str, str]]) -> Callable[[str, str], bool]:
     """listed(school, period): on ШНОР or ШНСУ per the latest record at or before period."""
 
     def listed(school: str, period: str) -> bool:

@@ -43,11 +43,11 @@ class Body(BaseModel):
 
 
 def deps(request: Request) -> Deps:
-    return request.app.state.plans_deps  # type: ignore[no-any-return]
+    return request.app.state.plans_deps
 
 
 def templates(request: Request) -> dict[str, Template]:
-    return request.app.state.plans_templates  # type: ignore[no-any-return]
+    return request.app.state.plans_templates
 
 
 DepsDep = Annotated[Deps, Depends(deps)]
@@ -541,7 +541,9 @@ async def management_cycle(
     region = request.app.state.settings.region_id
     who.require(Tenant(region=region, municipality=municipality_id))
     base = {"region": region, "municipality": municipality_id}
-    coordinator, executors, goals = None, [], []
+    coordinator: str | None = None
+    executors: list[str] = []
+    goals: list[dict[str, Any]] = []
     for doc in await d.store.index_find({**base, "kind": "roadmap"}):
         r = await services.load(d, Roadmap, doc["_id"])
         for s in r.sections.values():
