@@ -48,18 +48,26 @@ def log(msg: str) -> None:
 
 
 def wait_for(
-    progress: Callable[[], int], target: int | Callable[[], int], within: float, what: str
+    progress: Callable[[], int],
+    target: int | Callable[[], int],
+    within: float,
+    what: str,
+    stall: float | None = None,
 ) -> int:
-    """Poll ``progress()`` until it reaches ``target``, printing it every few seconds."""
-    start = last = time.monotonic()
+    """Poll ``progress()`` until it reaches ``target``, printing it every few seconds; give up
+    after ``within`` seconds, or after ``stall`` seconds without progress."""
+    start = last = moved = time.monotonic()
+    seen = None
     while True:
         goal = target() if callable(target) else target
         done = progress()
         if done >= goal:
             return done
         now = time.monotonic()
-        if now - start > within:
-            raise TimeoutError(f"{what}: {done} of {goal} after {within:.0f}s")
+        if done != seen:
+            seen, moved = done, now
+        if now - start > within or (stall is not None and now - moved > stall):
+            raise TimeoutError(f"{what}: {done} of {goal} after {now - start:.0f}s")
         if now - last > 10:
             log(f"    {what}: {done} / {goal}")
             last = now
@@ -82,7 +90,10 @@ class Stage:
     files: Files
     services: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
+    restart_db: Callable[[], float] | None = None
+    """Restarts the database (the private FerretDB): how a stuck one is unblocked."""
     notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
     acknowledged: dict[str, int] = field(default_factory=dict)
     """Rows per kind of the imports ingest answered `completed`."""
 
@@ -220,9 +231,48 @@ class Stage:
     def log_total(self) -> int:
         return asyncio.run(log_end(self.prefix))
 
+    def db_responsive(self) -> bool:
+        """A read of this scenario's database answers within 10 s."""
+        client: MongoClient[dict[str, Any]] = MongoClient(
+            ServiceSettings().mongo_url, serverSelectionTimeoutMS=5000, socketTimeoutMS=10000
+        )
+        try:
+            db = client[self.procs.env["SHKALA_MONGO_DATABASE"]]
+            for name in db.list_collection_names():
+                db[name].find_one({})
+            return True
+        except Exception as exc:
+            self.note(f"database read failed: {type(exc).__name__}: {str(exc)[:120]}")
+            return False
+        finally:
+            client.close()
+
+    def wait(
+        self,
+        progress: Callable[[], int],
+        target: int | Callable[[], int],
+        what: str,
+        within: float = 600,
+        stall: float = 60,
+    ) -> int:
+        """``wait_for``; when progress stalls on an unresponsive database (FerretDB 1.24 can
+        hang on a database whose client was killed mid-write), restart the database once, as
+        an operator would, record that, and wait again."""
+        try:
+            return wait_for(progress, target, within, what, stall=stall)
+        except TimeoutError as exc:
+            if self.restart_db is None or self.extra.get("db_restarted_to_unblock"):
+                raise
+            if self.db_responsive():
+                raise
+            self.note(f"{exc}; the database does not answer: restarting FerretDB")
+            self.extra["db_restarted_to_unblock"] = True
+            self.note(f"ferretdb restart took {self.restart_db():.1f}s")
+            return wait_for(progress, target, within, what, stall=stall * 2)
+
     def wait_projected(self, url: Callable[[], str], within: float = 600) -> int:
-        return wait_for(
-            lambda: applied(url(), self.auth), self.log_total, within, f"{self.name} projection"
+        return self.wait(
+            lambda: applied(url(), self.auth), self.log_total, f"{self.name} projection", within
         )
 
     def start_clean(self) -> None:
@@ -265,9 +315,7 @@ class Stage:
             self.start_clean()
         assert self._clean is not None
         clean = self._clean
-        wait_for(
-            lambda: applied(clean.url("indicators"), self.auth), total, 600, "clean projection"
-        )
+        self.wait(lambda: applied(clean.url("indicators"), self.auth), total, "clean projection")
         schools = sorted(s.id for s in self.files.region.schools)
         tested = snapshot(self.url("indicators"), self.auth, schools)
         reference = snapshot(clean.url("indicators"), self.auth, schools)
@@ -294,6 +342,7 @@ class Stage:
             f"(expected {sum(expected.values())}), {census.poison} poison"
         )
         return {
+            **self.extra,
             "events": sum(self.acknowledged.values()),
             "lost": lost_log + cmp.lost,
             "duplicated": dup_log + cmp.duplicated + census.corrections,
