@@ -63,8 +63,9 @@ class PrivateInfra:
         # ServiceSettings() of this process) talks to the private infrastructure.
         os.environ.update(self.service_env)
 
-    def down(self) -> None:
-        self._script("infra.sh", "down")
+    def down(self, keep_data: bool = False) -> None:
+        """Stop both; the data (topics, databases of every scenario) is deleted unless kept."""
+        self._script("infra.sh", "down" if keep_data else "reset")
 
     def kafka(self, command: str) -> float:
         """``start`` / ``stop`` the private broker; returns the seconds it took."""
