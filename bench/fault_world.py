@@ -94,6 +94,8 @@ class Stage:
     """Restarts the database (the private FerretDB): how a stuck one is unblocked."""
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    stalled: list[str] = field(default_factory=list)
+    """Imports the client gave up on (no progress): their final status is noted."""
     acknowledged: dict[str, int] = field(default_factory=dict)
     """Rows per kind of the imports ingest answered `completed`."""
 
@@ -215,6 +217,7 @@ class Stage:
             why = "stalled" if final is None else f"{final['status']}: {final.get('problem')}"
             self.note(f"{kind} attempt {attempt}: import {state['import_id']} {why}; re-sending")
             if final is None:
+                self.stalled.append(state["import_id"])
                 body, key = body + b"\r\n", uuid.uuid4().hex
             time.sleep(1)
         raise RuntimeError(f"{kind}: not imported after {attempts} attempts")
@@ -254,25 +257,38 @@ class Stage:
         what: str,
         within: float = 600,
         stall: float = 60,
+        service: str | None = None,
     ) -> int:
-        """``wait_for``; when progress stalls on an unresponsive database (FerretDB 1.24 can
-        hang on a database whose client was killed mid-write), restart the database once, as
-        an operator would, record that, and wait again."""
+        """``wait_for``; when progress stalls, unblock once as an operator would and wait
+        again: restart the database if it does not answer (FerretDB 1.24 can hang on a
+        database whose client was killed mid-write), else restart ``service``. Either is
+        recorded in ``unblocked_by`` and fails the scenario: the system did not heal itself.
+        """
         try:
             return wait_for(progress, target, within, what, stall=stall)
         except TimeoutError as exc:
-            if self.restart_db is None or self.extra.get("db_restarted_to_unblock"):
+            if "unblocked_by" in self.extra:
                 raise
-            if self.db_responsive():
+            if self.restart_db is not None and not self.db_responsive():
+                self.note(f"{exc}; the database does not answer: restarting FerretDB")
+                self.extra["unblocked_by"] = "FerretDB restart"
+                self.note(f"ferretdb restart took {self.restart_db():.1f}s")
+            elif service is not None and service in self.procs.procs:
+                self.note(f"{exc}; {service} is stuck: restarting it (see its log)")
+                self.extra["unblocked_by"] = f"{service} restart"
+                self.procs.stop(service)
+                self.procs.start(service)
+            else:
                 raise
-            self.note(f"{exc}; the database does not answer: restarting FerretDB")
-            self.extra["db_restarted_to_unblock"] = True
-            self.note(f"ferretdb restart took {self.restart_db():.1f}s")
             return wait_for(progress, target, within, what, stall=stall * 2)
 
     def wait_projected(self, url: Callable[[], str], within: float = 600) -> int:
         return self.wait(
-            lambda: applied(url(), self.auth), self.log_total, f"{self.name} projection", within
+            lambda: applied(url(), self.auth),
+            self.log_total,
+            f"{self.name} projection",
+            within,
+            service="indicators" if url() == self.url("indicators") else None,
         )
 
     def start_clean(self) -> None:
@@ -325,6 +341,12 @@ class Stage:
         for d in cmp.differences:
             self.note(f"differs from clean: {d}")
 
+        for iid in self.stalled:
+            try:
+                r = httpx.get(self.url("ingest") + f"/imports/{iid}", headers=self.auth, timeout=10)
+                self.note(f"given-up import {iid} is now {r.json().get('status')}")
+            except (httpx.HTTPError, ValueError) as exc:
+                self.note(f"given-up import {iid}: {type(exc).__name__}")
         records = asyncio.run(read_log([self.prefix + t.name for t in FACT_TOPICS]))
         census = fact_census(records, self.prefix)
         expected: dict[str, int] = {}

@@ -155,18 +155,27 @@ class Faults:
         return st.verify_indicators()
 
     def kafka_restart_during_ingest(self, st: Stage) -> dict[str, Any]:
+        """The broker stops as soon as the ВПР import is accepted (mid-publish, or before it
+        publishes at all), stays down 8 s while the ГИА file goes up, then starts again."""
         st.procs.start()
         st.upload_org_units()
+        joins = []
 
-        def restart() -> None:
-            st.note(f"kafka stop took {self.infra.kafka('stop'):.1f}s")
-            time.sleep(5)
-            st.note(f"kafka start took {self.infra.kafka('start'):.1f}s")
+        def restart(state: dict[str, Any]) -> None:
+            def run() -> None:
+                st.note(f"kafka stop took {self.infra.kafka('stop'):.1f}s")
+                time.sleep(8)
+                st.note(f"kafka start took {self.infra.kafka('start'):.1f}s")
 
-        join = in_thread(restart)
-        time.sleep(0.5)  # the stop is under way while the files go up
-        self.upload_facts(st)
-        join()
+            joins.append(in_thread(run))
+
+        vpr = st.upload("vpr", on_accepted=restart, attempts=30)
+        st.note(f"vpr: {vpr['status']}, progress {vpr['progress']}")
+        gia = st.upload("gia", attempts=30)
+        st.note(f"gia: {gia['status']}, progress {gia['progress']}")
+        for join in joins:
+            join()
+        st.upload("school-context")
         return st.verify_indicators()
 
     def db_restart_during_projection(self, st: Stage) -> dict[str, Any]:
@@ -276,9 +285,11 @@ class Faults:
             f"gia x3 at once: {len({s['import_id'] for s in states})} import(s), "
             f"replayed {[s['replayed'] for s in states]}"
         )
-        changed = st.upload("school-context")
-        st.upload("school-context", body=st.body("school-context") + b"\r\n", key="changed-byte")
-        st.note(f"school-context first published {changed['progress'].get('rows_published')}")
+        st.upload("school-context")
+        changed = st.upload(
+            "school-context", body=st.body("school-context") + b"\r\n", key="changed-byte"
+        )
+        st.note(f"school-context with a changed byte: {changed['progress']}")
         result = st.verify_indicators()
         if result["log_messages"] != result["distinct_facts"]:
             st.note("some facts are on the log more than once (identical republish)")
@@ -319,7 +330,7 @@ class Faults:
                 return sum(1 for k, v in expected.items() if view.get(k) == v)
 
             try:
-                st.wait(matched, len(expected), "plans caught up")
+                st.wait(matched, len(expected), "plans caught up", service="plans")
             except TimeoutError as exc:
                 st.note(str(exc))
             view = plans_view()
@@ -355,7 +366,12 @@ class Faults:
         records = asyncio.run(read_log([st.prefix + t for t in DOMAIN_TOPICS]))
         expected = {headers(r)["ce_id"] for r in records}
         try:
-            st.wait(lambda: len(expected & set(receiver.acked)), len(expected), "deliveries")
+            st.wait(
+                lambda: len(expected & set(receiver.acked)),
+                len(expected),
+                "deliveries",
+                service="notify",
+            )
         except TimeoutError as exc:
             st.note(str(exc))
         lost = len(expected - set(receiver.acked))
@@ -459,6 +475,7 @@ def ok(row: dict[str, Any]) -> bool:
         and row["lost"] == 0
         and row["duplicated"] == 0
         and row.get("equal_to_clean", True)
+        and "unblocked_by" not in row
     )
 
 
@@ -474,8 +491,8 @@ def write(rows: list[dict[str, Any]], total_s: float) -> Path:
     ]
     for r in rows:
         result = "ok" if ok(r) else ("FAILED: " + r["failed"][:80] if "failed" in r else "FAIL")
-        if r.get("db_restarted_to_unblock"):
-            result += " (FerretDB hung; restarted to unblock)"
+        if r.get("unblocked_by"):
+            result += f" (stuck until {r['unblocked_by']})"
         lines.append(
             f"| {r['name']} | {r['events']} | {r['lost']} | {r['duplicated']} "
             f"| {r.get('equal_to_clean', '')} | {r['seconds']} | {result} |"
