@@ -45,6 +45,11 @@ What every scenario checks (``events``: rows / events involved; ``seconds``: wal
   with an ``x-dlq-reason`` (``lost`` counts those that did not), and the projection must still
   equal the clean one over the good events.
 
+When a scenario stops making progress for a minute, the harness unblocks it once as an
+operator would (restarts FerretDB if the scenario's database does not answer, else restarts
+the stuck service), records that as ``unblocked_by`` and fails the scenario: the system did
+not heal itself. The counts are still taken after the recovery.
+
 Writes bench/results/faults-<date>.json ({"scenarios": [{name, events, lost, duplicated,
 seconds, ...}]}) and prints a markdown table; exits 1 when any scenario failed, lost,
 duplicated or differed from the clean recomputation.
