@@ -5,7 +5,7 @@ PYTEST_ARGS ?=
 
 include deploy/local/infra.mk
 
-.PHONY: help install test unit lint contracts compose-check up down status demo bench rebuild
+.PHONY: help install test unit lint contracts compose-check up down status demo bench faults rebuild
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -47,6 +47,9 @@ demo: install infra-up  ## the whole system with a demo region, in the foregroun
 
 bench: install infra-up  ## measure throughput, freshness, reads, rebuild, memory → bench/results/
 	uv run --frozen python -m bench.run $(BENCH_ARGS)
+
+faults: install  ## kill -9, broker/database restarts, poison, duplicates on a private Kafka + FerretDB
+	uv run --frozen python -m bench.faults $(FAULTS_ARGS)
 
 rebuild: install infra-up  ## replay the log into fresh indicator projections and switch over
 	uv run --frozen python -m shkala_indicators rebuild

@@ -11,92 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from support.processes import ServiceProcesses, wait_until
+from support.projections import applied, log_end, snapshot, upload
 
-from shkala_contracts.topics import FACT_TOPICS
 from shkala_demo.region import TINY, build_region, write_region
 from shkala_runtime.auth import Role, issue_token
 from shkala_runtime.settings import ServiceSettings
 
 KINDS = ("org-units", "vpr", "gia", "school-context", "staffing-positions")
-PERIOD = "2025/26"
-
-
-async def log_end(prefix: str) -> int:
-    """Messages on the fact topics: what a projection has applied once it caught up."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=ServiceSettings().kafka_bootstrap_servers)
-    await consumer.start()
-    try:
-        parts = [
-            TopicPartition(prefix + t.name, p)
-            for t in FACT_TOPICS
-            for p in (
-                consumer.partitions_for_topic(prefix + t.name)
-                or await _partitions(consumer, prefix + t.name)
-            )
-        ]
-        return sum((await consumer.end_offsets(parts)).values())
-    finally:
-        await consumer.stop()
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()
-    return consumer._client.cluster.partitions_for_topic(topic) or set()
-
-
-def applied(url: str, auth: dict[str, str]) -> int:
-    try:
-        r = httpx.get(url + "/region/summary", params={"period": PERIOD}, headers=auth, timeout=30)
-    except httpx.HTTPError:
-        return -1
-    if r.status_code != 200:
-        return -1
-    return sum(int(v) + 1 for v in r.json()["freshness"]["positions"].values())
-
-
-def snapshot(url: str, auth: dict[str, str], schools: list[str]) -> dict[str, Any]:
-    """What users see, without times and log positions (those legitimately differ)."""
-    out: dict[str, Any] = {}
-    for sid in schools:
-        card = httpx.get(f"{url}/schools/{sid}", headers=auth, timeout=30).json()
-        out[sid] = {
-            "values": sorted(
-                (i["id"], v["period"], v["numerator"], v["denominator"], v["value"])
-                for i in card["indicators"]
-                for v in i["trend"]
-            ),
-            "lists": card["lists"],
-        }
-    for risk_list in ("ШНОР", "ШНСУ"):
-        body = httpx.get(
-            f"{url}/lists/{risk_list}", params={"period": PERIOD}, headers=auth, timeout=30
-        ).json()
-        out[risk_list] = sorted(m["school_id"] for m in body.get("members", []))
-    return out
-
-
-def upload(procs: ServiceProcesses, auth: dict[str, str], files: dict[str, Any], kind: str) -> int:
-    """Upload one file and wait until ingest has published it; returns events published."""
-    with files[kind].open("rb") as fh:
-        r = httpx.post(
-            procs.url("ingest") + f"/imports/{kind}",
-            headers=auth,
-            files={"file": (files[kind].name, fh, "text/csv")},
-            timeout=120,
-        )
-    assert r.status_code in (200, 202), r.text
-    iid = r.json()["import_id"]
-
-    def done() -> dict[str, Any] | None:
-        state = httpx.get(procs.url("ingest") + f"/imports/{iid}", headers=auth).json()
-        return state if state["status"] == "completed" else None
-
-    state = wait_until(done, 120, f"{kind} imported")
-    return sum(state["counts"].values())
 
 
 @pytest.fixture
