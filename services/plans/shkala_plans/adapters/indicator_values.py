@@ -5,8 +5,10 @@ with a higher originator version, so a redelivered or replayed event changes not
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from pymongo import UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
@@ -33,53 +35,33 @@ class IndicatorValues:
         await self.membership.create_index([("school", 1)])
 
     async def record(self, events: Sequence[IndicatorValueChanged | ListMembershipChanged]) -> None:
-        value_ops, list_ops = [], []
+        values: dict[str, dict[str, Any]] = {}
+        lists: dict[str, dict[str, Any]] = {}
         for e in events:
             if isinstance(e, IndicatorValueChanged):
                 if e.scope is not Scope.SCHOOL or e.school_id is None:
                     continue
-                key = f"{e.school_id}|{e.indicator_id}|{e.period}"
-                value_ops.append(
-                    UpdateOne(
-                        {"_id": key, "version": {"$lt": e.originator_version}},
-                        {
-                            "$set": {
-                                "school": e.school_id,
-                                "indicator": e.indicator_id,
-                                "period": e.period,
-                                "value": e.new_value,
-                                "version": e.originator_version,
-                            }
-                        },
-                        upsert=True,
-                    )
-                )
+                target, key = values, f"{e.school_id}|{e.indicator_id}|{e.period}"
+                doc: dict[str, Any] = {
+                    "school": e.school_id,
+                    "indicator": e.indicator_id,
+                    "period": e.period,
+                    "value": e.new_value,
+                }
             elif e.school_id is not None:
-                key = f"{e.school_id}|{e.risk_list.value}|{e.period}"
-                list_ops.append(
-                    UpdateOne(
-                        {"_id": key, "version": {"$lt": e.originator_version}},
-                        {
-                            "$set": {
-                                "school": e.school_id,
-                                "list": e.risk_list.value,
-                                "period": e.period,
-                                "change": e.change.value,
-                                "version": e.originator_version,
-                            }
-                        },
-                        upsert=True,
-                    )
-                )
-        for coll, ops in ((self.values, value_ops), (self.membership, list_ops)):
-            if not ops:
+                target, key = lists, f"{e.school_id}|{e.risk_list.value}|{e.period}"
+                doc = {
+                    "school": e.school_id,
+                    "list": e.risk_list.value,
+                    "period": e.period,
+                    "change": e.change.value,
+                }
+            else:
                 continue
-            try:
-                await coll.bulk_write(ops, ordered=False)
-            except BulkWriteError as exc:  # an older version than stored: the stale one loses
-                others = [e for e in exc.details.get("writeErrors", []) if e.get("code") != 11000]
-                if others:
-                    raise
+            if key not in target or target[key]["version"] < e.originator_version:
+                target[key] = {**doc, "version": e.originator_version}
+        await _keep_newest(self.values, values)
+        await _keep_newest(self.membership, lists)
 
     async def values_for(
         self, schools: Iterable[str], periods: Iterable[str]
@@ -111,3 +93,33 @@ def listed_function(records: list[tuple[str, str, str, str]]) -> Callable[[str, 
         return False
 
     return listed
+
+
+async def _keep_newest(coll: AsyncCollection, docs: dict[str, dict[str, Any]]) -> None:
+    """Store each document unless the stored one has the same or a higher version.
+
+    No conditional upsert: on FerretDB 1.24 an upsert whose filter misses an existing ``_id``
+    answers the duplicate key in a shape PyMongo cannot read (``KeyError: 'nModified'``),
+    which jammed the consumer on every redelivery. Known ids are updated, new ones inserted.
+    """
+    if not docs:
+        return
+    stored = {
+        d["_id"]: d["version"]
+        async for d in coll.find({"_id": {"$in": list(docs)}}, {"version": 1})
+    }
+    updates = [
+        UpdateOne({"_id": k, "version": {"$lt": d["version"]}}, {"$set": d})
+        for k, d in docs.items()
+        if k in stored and stored[k] < d["version"]
+    ]
+    inserts = [{"_id": k, **d} for k, d in docs.items() if k not in stored]
+    if updates:
+        await coll.bulk_write(updates, ordered=False)
+    if inserts:
+        try:
+            await coll.insert_many(inserts, ordered=False)
+        except BulkWriteError as exc:  # another writer inserted some first: newest wins
+            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                raise
+            await _keep_newest(coll, {d["_id"]: docs[d["_id"]] for d in inserts})
