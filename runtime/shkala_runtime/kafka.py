@@ -15,7 +15,12 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (
+    InvalidProducerIdMapping,
+    OutOfOrderSequenceNumber,
+    TopicAlreadyExistsError,
+    UnknownProducerId,
+)
 from aiokafka.structs import RecordMetadata
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
@@ -28,6 +33,9 @@ from shkala_runtime.settings import ServiceSettings
 from shkala_runtime.tracing import current_trace_headers, tracer
 
 log = logging.getLogger(__name__)
+
+# errors after which the idempotent producer never recovers on its own
+PRODUCER_STATE_LOST = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerIdMapping)
 
 
 async def ensure_topics(
@@ -123,6 +131,17 @@ class EventPublisher:
             await producer.start()
             self._producer = producer
 
+    async def _renew(self, exc: Exception) -> None:
+        """The broker lost this producer's sequence state (it restarted, or the id expired):
+        every later send fails the same way until a new producer id starts clean. The caller
+        sees the error and retries the batch (consumers are idempotent)."""
+        log.warning("renewing the Kafka producer after %s", type(exc).__name__)
+        old, self._producer = self._producer, None
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await old.stop()
+        await self.start()
+
     async def stop(self) -> None:
         if self._producer is not None:
             await self._producer.stop()
@@ -150,7 +169,11 @@ class EventPublisher:
                         headers=env.to_headers(),
                     )
                 )
-            acks = list(await asyncio.gather(*futures))
+            try:
+                acks = list(await asyncio.gather(*futures))
+            except PRODUCER_STATE_LOST as exc:
+                await self._renew(exc)
+                raise
         for item in items:
             EVENTS_PUBLISHED.labels(self._settings.service_name, item.event.event_type).inc()
         return acks
