@@ -58,6 +58,7 @@ class Bench:
         self.work = Path(tempfile.mkdtemp(prefix="shkala-bench-"))
         self.procs = ServiceProcesses(
             self.work,
+            separate_databases=True,  # a database per service, as a deployment would
             env={
                 "SHKALA_KAFKA_TOPIC_PARTITIONS": str(args.partitions),
                 "SHKALA_REGION_ID": REGION,
@@ -69,7 +70,7 @@ class Bench:
             service_name="bench",
             region_id=REGION,
             kafka_topic_prefix=self.procs.env["SHKALA_KAFKA_TOPIC_PREFIX"],
-            mongo_database=self.procs.env["SHKALA_MONGO_DATABASE"],
+            mongo_database=self.procs.env["SHKALA_MONGO_DATABASE"] + "_indicators",
         )
         token = issue_token(self.settings, Role.REGION, region=REGION)
         self.auth = {"Authorization": f"Bearer {token}"}

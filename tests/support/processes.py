@@ -44,11 +44,13 @@ class ServiceProcesses:
         env: Mapping[str, str] | None = None,
         services: tuple[str, ...] = SERVICES,
         run_id: str | None = None,
+        separate_databases: bool = False,
     ) -> None:
         self.run_id = run_id or uuid.uuid4().hex[:10]
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.services = services
+        self.separate_databases = separate_databases
         self.ports = {name: free_port() for name in services}
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.env = {
@@ -69,6 +71,8 @@ class ServiceProcesses:
         names = names or self.services
         for name in names:
             env = {**os.environ, **self.env, "SHKALA_HTTP_PORT": str(self.ports[name])}
+            if self.separate_databases:  # on FerretDB/SQLite one file, one writer at a time
+                env["SHKALA_MONGO_DATABASE"] = f"{self.env['SHKALA_MONGO_DATABASE']}_{name}"
             log = self.log_path(name).open("ab")
             self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", f"shkala_{name}"],
