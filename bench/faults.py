@@ -16,7 +16,7 @@ fault:
 | kill-9-notify | SIGKILL of notify while it delivers webhooks; restart |
 | kafka-restart-during-ingest | the broker stops and starts while files are being uploaded |
 | db-restart-during-projection | FerretDB stops and starts while indicators projects |
-| poison-messages | undecodable, schema-invalid, unknown type, unknown school (assessment topic) |
+| poison-messages | undecodable, schema-invalid, unknown type, wrong tenant (assessment topic) |
 | duplicate-upload | one file twice, one three times at once, one with a changed byte |
 | webhook-receiver-outage | the webhook receiver's port is closed for a while, then open |
 
@@ -238,7 +238,6 @@ class Faults:
             return [*extra, (POISON_HEADER, name.encode())]
 
         ce_id = ("ce_id", b"poison-" + str(time.time_ns()).encode())
-        unknown_school = {**data, "school_id": "sch-9999"}
         poison = {
             "undecodable": (b"\x00\xffnot json at all", h("undecodable")),
             "schema-invalid": (
@@ -254,13 +253,15 @@ class Faults:
                     *[(k, v) for k, v in good_headers if k != "ce_type"],
                 ),
             ),
-            "unknown-school": (
-                json.dumps(unknown_school).encode(),
+            # filed under another school's tenant than the school it names (a fact for a
+            # school not registered yet is not poison: it waits for its registration)
+            "wrong-tenant": (
+                good.value,
                 h(
-                    "unknown-school",
+                    "wrong-tenant",
                     ce_id,
                     ("ce_school", b"sch-9999"),
-                    ("ce_originatorid", b"poison-unknown-school"),
+                    ("ce_originatorid", b"poison-wrong-tenant"),
                     *[(k, v) for k, v in good_headers if k not in ("ce_school", "ce_originatorid")],
                 ),
             ),
