@@ -41,6 +41,9 @@ class Publisher(Protocol):
     async def publish(self, items: Sequence[Outgoing]) -> list[RecordMetadata]: ...
 
 
+STOP_GRACE_S = 10.0
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -63,19 +66,28 @@ class OutboxRelay:
         self.owner = uuid.uuid4().hex
         self._needs_reconcile = True
         self._wake = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.published = 0
 
     # ---- lifecycle
     async def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="plans-outbox-relay")
 
     async def stop(self) -> None:
-        if self._task is not None:
+        """Let the current step finish, then end. Not a bare cancel: cancelling the relay
+        while it starts or stops an aiokafka client (reconcile, right after start) could hang
+        the shutdown for good (seen in the tests: a service stopped within milliseconds)."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        done, _ = await asyncio.wait({self._task}, timeout=STOP_GRACE_S)
+        if not done:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            await asyncio.wait({self._task}, timeout=STOP_GRACE_S)
+        self._task = None
         await self.state.update_one(
             {"_id": "relay-lease", "owner": self.owner}, {"$set": {"expires": _now()}}
         )
@@ -84,9 +96,9 @@ class OutboxRelay:
         self._wake.set()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
-                while await self.run_once():
+                while not self._stopping and await self.run_once():
                     pass
             except asyncio.CancelledError:
                 raise
