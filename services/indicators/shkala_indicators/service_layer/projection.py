@@ -137,15 +137,6 @@ class _Writes:
     events: list[Outgoing] = field(default_factory=list)
 
 
-def _unit_id(d: Delivered) -> str:
-    e: Any = d.event
-    return (
-        e.school_id
-        if isinstance(e, SchoolRegistered)
-        else (e.municipality_id if isinstance(e, MunicipalityRegistered) else e.region_id)
-    )
-
-
 def _org_doc(d: Delivered) -> dict[str, Any]:
     e = d.event
     if isinstance(e, SchoolRegistered):
@@ -259,17 +250,28 @@ class Projector:
 
     # ------------------------------------------------------------------ applying
     async def apply(
-        self, gen: Generation, batch: Sequence[Delivered], *, emit: bool = True
+        self,
+        gen: Generation,
+        batch: Sequence[Delivered],
+        *,
+        emit: bool = True,
+        write_through: bool = True,
     ) -> list[Rejection]:
+        """``write_through=False`` (a replay) leaves the values view to one flush at the end."""
         ws = await self.working_set(gen)
         try:
-            return await self._apply(ws, gen, batch, emit)
+            return await self._apply(ws, gen, batch, emit, write_through)
         except BaseException:
             self.forget(gen.name)  # memory may be ahead of the database now
             raise
 
     async def _apply(
-        self, ws: WorkingSet, gen: Generation, batch: Sequence[Delivered], emit: bool
+        self,
+        ws: WorkingSet,
+        gen: Generation,
+        batch: Sequence[Delivered],
+        emit: bool,
+        write_through: bool,
     ) -> list[Rejection]:
         org_items = [
             d
@@ -317,7 +319,7 @@ class Projector:
         # caught up (a batch smaller than a full one): write the values view through;
         # lagging: a timer writes it every few seconds, each value once however often it
         # changed (see bootstrap.PeriodicFlush)
-        if len(batch) < self.full_batch:
+        if write_through and len(batch) < self.full_batch:
             written = await self.flush(gen)
             phases.mark(f"flush {written} values")
         await gen.record_freshness(positions, last_time)
@@ -339,7 +341,7 @@ class Projector:
         """Store the newest version of each org unit; returns schools registered or moved."""
         winners: dict[str, Delivered] = {}
         for d in items:
-            unit = _unit_id(d)
+            unit = _org_doc(d)["_id"]
             rank = (d.envelope.originator_version, d.position.offset)
             w = winners.get(unit)
             stored = ws.org.get(unit)

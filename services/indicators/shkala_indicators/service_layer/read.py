@@ -13,7 +13,7 @@ from shkala_indicators.adapters.store import Generation, Pointer
 from shkala_indicators.domain.analysis import school_rating, task_success
 from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.domain.compute import at_risk, compute_school, list_dynamics
-from shkala_indicators.service_layer.working_set import unpack_facts
+from shkala_indicators.service_layer.working_set import WorkingSet
 
 VALUE_FIELDS = (
     "indicator_id",
@@ -325,13 +325,10 @@ class Analyses:
                 if (cell := gen.cells.get((s, period))) is not None
                 for f in cell.facts.values()
             ]
-        newest: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
+        pages = WorkingSet("read")  # the same newest-version-wins rule as the projection
         async for page in gen.facts.find({"school_id": {"$in": schools}, "year": period}):
-            for f in unpack_facts(page["facts"]):
-                rank = (f["v"], f["offset"])
-                if f["oid"] not in newest or rank > newest[f["oid"]][0]:
-                    newest[f["oid"]] = (rank, {**f["data"], "type": f["type"]})
-        return [row for _, row in newest.values()]
+            pages.add_page(page)
+        return [f for cell in pages.cells.values() for f in cell.facts.values()]
 
     async def vpr_tasks(
         self, schools: list[str], period: str, class_label: str | None

@@ -58,7 +58,7 @@ async def _replay(
                 except Exception:  # dead-lettered by the live consumer
                     continue
         if batch:
-            await projector.apply(gen, batch, emit=False)
+            await projector.apply(gen, batch, emit=False, write_through=False)
             applied += len(batch)
         todo = [tp for tp in todo if await consumer.position(tp) < end[tp]]
     return applied
@@ -97,7 +97,6 @@ async def rebuild(
 ) -> dict[str, object]:
     pointer = Pointer(db)
     old = await pointer.current()
-    projector.full_batch = chunk  # the values view is written once, at the end
     name = generation or "g" + dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S%f")
     new = Generation(db, name)
     await new.drop()

@@ -86,7 +86,6 @@ class WorkingSet:
         self.lists: dict[str, dict[str, Any]] = {}
         self.teacher_values: dict[str, dict[str, Any]] = {}
         self.dirty_values: dict[str, dict[str, Any]] = {}  # not yet in the values view
-        self.flushed: dict[str, tuple[int, dt.datetime]] = {}
         self.freshness: dict[str, Any] = {
             "positions": {},
             "last_event_time": None,
@@ -100,15 +99,7 @@ class WorkingSet:
         async for doc in gen.org.find({}):
             ws.org[doc["_id"]] = doc
         async for page in gen.facts.find({}):
-            cell = (page["school_id"], page["year"])
-            for f in unpack_facts(page["facts"]):
-                ws.place(
-                    f["oid"],
-                    (f["v"], f["offset"]),
-                    cell,
-                    compact(f["data"], f["type"]),
-                    (f["topic"], f["partition"], f["offset"], dt.datetime.fromisoformat(f["time"])),
-                )
+            ws.add_page(page)
         # values: the newest written version of each, from the append-only history; the
         # ``values`` collection is a view flushed every few seconds and may lag after a crash
         async for h in gen.history.find({}):
@@ -122,10 +113,12 @@ class WorkingSet:
                     "_id": key,
                     **{k: v for k, v in h.items() if k not in _HISTORY_ONLY},
                 }
-        async for doc in gen.values.find({}, {"version": 1, "updated_at": 1}):
-            ws.flushed[doc["_id"]] = (doc["version"], doc["updated_at"])
+        flushed = {
+            doc["_id"]: (doc["version"], doc["updated_at"])
+            async for doc in gen.values.find({}, {"version": 1, "updated_at": 1})
+        }
         for key, doc in ws.values.items():
-            if ws.flushed.get(key) != (doc["version"], doc["updated_at"]):
+            if flushed.get(key) != (doc["version"], doc["updated_at"]):
                 ws.dirty_values[key] = doc
         for name in ("lists", "teacher_values"):
             target = getattr(ws, name)
@@ -136,6 +129,18 @@ class WorkingSet:
         return ws
 
     # ------------------------------------------------------------------ facts
+    def add_page(self, page: dict[str, Any]) -> None:
+        """A stored page of facts: each fact becomes current unless a newer one is."""
+        cell = (page["school_id"], page["year"])
+        for f in unpack_facts(page["facts"]):
+            self.place(
+                f["oid"],
+                (f["v"], f["offset"]),
+                cell,
+                compact(f["data"], f["type"]),
+                (f["topic"], f["partition"], f["offset"], dt.datetime.fromisoformat(f["time"])),
+            )
+
     def is_newer(self, oid: str, rank: Rank) -> bool:
         current = self.placed.get(oid)
         return current is None or rank > current.rank
