@@ -204,7 +204,8 @@ class Faults:
         st.upload("school-context")
         result = st.verify_indicators()
         dlq = asyncio.run(read_log([st.prefix + "shkala.facts.assessment.v1.dlq"]))
-        groups = ("shkala-indicators-projection",)  # the clean rebuild skips, never dead-letters
+        # the clean rebuild skips, never dead-letters
+        groups = (st.prefix + "shkala-indicators-projection",)
         missing = 0
         for group in groups:
             got = {

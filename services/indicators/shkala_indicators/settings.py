@@ -30,4 +30,4 @@ class Settings(ServiceSettings):
 
     @property
     def projection_group(self) -> str:
-        return f"{self.kafka_client_prefix}-{self.service_name}-projection"
+        return self.consumer_group(f"{self.kafka_client_prefix}-{self.service_name}-projection")
