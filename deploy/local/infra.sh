@@ -76,6 +76,7 @@ cmd_status() {
 
 cmd_reset() {
   cmd_down
+  [[ "${BACKEND}" != postgresql ]] || "${POSTGRES}" purge
   say "deleting ${SHKALA_DATA_DIR} (caches in ${SHKALA_CACHE_DIR} are kept)"
   rm -rf "${SHKALA_DATA_DIR}"
 }

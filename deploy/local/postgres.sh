@@ -3,7 +3,7 @@
 # Local PostgreSQL cluster of the project's own (FerretDB's default backend), from
 # Debian's `postgresql` package, its data under .local/: no system cluster is touched.
 #
-#   deploy/local/postgres.sh fetch|start|stop|status|health
+#   deploy/local/postgres.sh fetch|start|stop|status|health|purge
 #
 # PostgreSQL refuses to run as root: when the caller is root the server runs as the
 # `postgres` user (created by the Debian package) and owns only its data directory.
@@ -16,9 +16,21 @@ SHKALA_COMPONENT=postgres
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 POSTGRES_PORT="${SHKALA_POSTGRES_PORT:-55432}"
-POSTGRES_DATA="${SHKALA_DATA_DIR}/postgres"
-POSTGRES_SOCKETS="${SHKALA_RUN_DIR}/postgres"
 POSTGRES_LOG="${SHKALA_LOG_DIR}/postgres.log"
+
+# OWNER_PREFIX: how to run a command as the cluster's owner (postgres when we are root).
+# setpriv execs (no fork), so the pid that spawn records is the server's own.
+OWNER_PREFIX=()
+[[ $(id -u) == 0 ]] && OWNER_PREFIX=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+as_owner() { "${OWNER_PREFIX[@]}" "$@"; }
+
+# The cluster lives in .local/data/postgres, unless the owner cannot reach that folder (a
+# checkout under root's 0700 home, say): then under the postgres user's home, in a folder
+# named after this checkout, with .local/data/postgres a symlink to it (reset removes both).
+POSTGRES_DATA="${SHKALA_DATA_DIR}/postgres"
+if [[ $(id -u) == 0 ]] && ! as_owner test -x "$(dirname "${SHKALA_DATA_DIR}")" 2>/dev/null; then
+  POSTGRES_DATA="$(getent passwd postgres | cut -d: -f6)/shkala/$(printf '%s' "${SHKALA_DATA_DIR}" | sha1sum | cut -c1-12)"
+fi
 # The data directory is on the command line, so it identifies our server (pid reuse guard).
 POSTGRES_MARKER="-D ${POSTGRES_DATA}"
 
@@ -29,12 +41,6 @@ pg_bin() {
   [[ -n "${dir}" && -x "${dir}/$1" ]] || return 1
   printf '%s/%s\n' "${dir}" "$1"
 }
-
-# OWNER_PREFIX: how to run a command as the cluster's owner (postgres when we are root).
-# setpriv execs (no fork), so the pid that spawn records is the server's own.
-OWNER_PREFIX=()
-[[ $(id -u) == 0 ]] && OWNER_PREFIX=(setpriv --reuid=postgres --regid=postgres --init-groups --)
-as_owner() { "${OWNER_PREFIX[@]}" "$@"; }
 
 cmd_fetch() {
   if pg_bin postgres >/dev/null; then
@@ -78,6 +84,8 @@ init_cluster() {
   [[ -f "${POSTGRES_DATA}/PG_VERSION" ]] && return 0
   say "creating a cluster in ${POSTGRES_DATA}"
   mkdir -p "${POSTGRES_DATA}"
+  [[ "${POSTGRES_DATA}" == "${SHKALA_DATA_DIR}/postgres" ]] ||
+    ln -sfn "${POSTGRES_DATA}" "${SHKALA_DATA_DIR}/postgres"
   [[ $(id -u) == 0 ]] && chown postgres:postgres "${POSTGRES_DATA}"
   chmod 700 "${POSTGRES_DATA}"
   # trust on loopback only: a developer's and CI's local cluster, never a deployment.
@@ -94,16 +102,15 @@ cmd_start() {
   cmd_fetch
   ensure_dirs
   init_cluster
-  mkdir -p "${POSTGRES_SOCKETS}"
-  [[ $(id -u) == 0 ]] && chown postgres:postgres "${POSTGRES_SOCKETS}"
   if ! running_pid postgres "${POSTGRES_MARKER}" >/dev/null; then
     port_open "${POSTGRES_PORT}" &&
       die "port ${POSTGRES_PORT} is taken by another process; free it or set SHKALA_POSTGRES_PORT"
     say "starting PostgreSQL on 127.0.0.1:${POSTGRES_PORT} (data in ${POSTGRES_DATA})"
     # synchronous_commit=off: a test cluster may lose its last few ms on a machine crash,
     # never its consistency; max_connections above FerretDB's pool (50) plus tools.
+    # TCP on loopback only; no Unix socket (its folder would need to be the owner's too).
     spawn postgres "${POSTGRES_LOG}" "${OWNER_PREFIX[@]}" "$(pg_bin postgres)" -D "${POSTGRES_DATA}" \
-      -c listen_addresses=127.0.0.1 -p "${POSTGRES_PORT}" -k "${POSTGRES_SOCKETS}" \
+      -c listen_addresses=127.0.0.1 -p "${POSTGRES_PORT}" -c unix_socket_directories= \
       -c max_connections=300 -c shared_buffers=256MB -c synchronous_commit=off \
       -c logging_collector=off
   else
@@ -126,14 +133,21 @@ cmd_health_db() {
 
 cmd_stop() { stop_pid postgres "${POSTGRES_MARKER}" 30; }
 
+# purge: stop, then delete the cluster wherever it lives (infra.sh reset calls it).
+cmd_purge() {
+  cmd_stop
+  rm -rf "${POSTGRES_DATA}" "${SHKALA_DATA_DIR}/postgres"
+}
+
 case "${1:-}" in
   fetch) lock_component postgres && cmd_fetch ;;
   start) lock_component postgres && cmd_start ;;
   stop) lock_component postgres && cmd_stop ;;
+  purge) lock_component postgres && cmd_purge ;;
   status) cmd_status ;;
   health) cmd_health ;;
   *)
-    echo "usage: $0 {fetch|start|stop|status|health}" >&2
+    echo "usage: $0 {fetch|start|stop|status|health|purge}" >&2
     exit 2
     ;;
 esac
