@@ -32,7 +32,7 @@ from shkala_plans.domain.model import (
 from shkala_plans.domain.templates import Template
 from shkala_plans.service_layer import services, tenancy
 from shkala_plans.service_layer.services import Deps
-from shkala_runtime.auth import CurrentPrincipal, Principal, Role
+from shkala_runtime.auth import CurrentPrincipal, Principal, Role, authorize
 from shkala_runtime.problems import Problem
 
 router = APIRouter(tags=["plans"])
@@ -416,9 +416,11 @@ class SchedulerIn(Body):
 
 
 @router.post("/scheduler/run")
-async def run_scheduler(body: SchedulerIn, who: CurrentPrincipal, d: DepsDep) -> dict[str, Any]:
-    if who.role is not Role.REGION:
-        raise Problem(403, "Forbidden", "only the region runs the scheduler", type="forbidden")
+async def run_scheduler(
+    body: SchedulerIn, request: Request, who: CurrentPrincipal, d: DepsDep
+) -> dict[str, Any]:
+    region = Tenant(region=request.app.state.settings.region_id)
+    authorize(who, [region], roles=[Role.REGION], action="run the deadline scheduler of")
     events = await services.run_scheduler(d, body.today or dt.date.today(), body.lead_days)
     return {"events": [{"type": e.event_type, **e.model_dump(mode="json")} for e in events]}
 
