@@ -15,6 +15,7 @@ from pymongo import AsyncMongoClient
 
 from shkala_plans.adapters.event_store import ConcurrencyError, EventStore
 from shkala_plans.adapters.indicator_values import IndicatorValues
+from shkala_plans.adapters.org_units import OrgUnits
 from shkala_plans.adapters.outbox import OutboxRelay, Publisher
 from shkala_plans.domain.model import DomainError, NotFound
 from shkala_plans.domain.templates import Template, load_seed_templates
@@ -68,13 +69,20 @@ def bootstrap(
     relay = OutboxRelay(
         db, relay_publisher or publisher, settings, poll_seconds=settings.plans_relay_poll_s
     )
-    deps = Deps(EventStore(db), IndicatorValues(db), relay.nudge)
+    deps = Deps(EventStore(db), IndicatorValues(db), OrgUnits(db), relay.nudge)
     consumers.subscribe(
         broker,
         settings,
         deps,
         DeadLetters(publisher.send_raw, settings.plans_consumer_group),
         settings.kafka_topic_prefix + settings.plans_consumer_group,
+    )
+    consumers.subscribe_org_units(
+        broker,
+        settings,
+        deps,
+        DeadLetters(publisher.send_raw, settings.plans_org_units_group),
+        settings.kafka_topic_prefix + settings.plans_org_units_group,
     )
     tasks: list[asyncio.Task[None]] = []
 

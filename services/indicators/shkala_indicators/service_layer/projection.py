@@ -38,6 +38,7 @@ from shkala_contracts.events.indicators import (
 from shkala_contracts.events.org_units import (
     MunicipalityRegistered,
     RegionRegistered,
+    SchoolMoved,
     SchoolRegistered,
 )
 from shkala_indicators.adapters.memory_view import MemoryGeneration
@@ -282,8 +283,8 @@ class Projector:
         rejections: list[Rejection] = []
         accepted: list[Delivered] = []
         for d in batch:
-            if id(d) in org_ids:
-                continue
+            if id(d) in org_ids or isinstance(d.event, SchoolMoved):
+                continue  # a move's SchoolRegistered (just after it) carries the new municipality
             sid = getattr(d.event, "school_id", None)
             if not isinstance(d.event, Fact) or sid is None:
                 rejections.append((d, f"not a school fact: {d.envelope.type}"))

@@ -25,6 +25,7 @@ from shkala_plans.domain.model import (
     SectionSpec,
 )
 from shkala_plans.domain.templates import Template
+from shkala_plans.service_layer.tenancy import OrgRegistry
 
 log = logging.getLogger(__name__)
 A = TypeVar("A", bound=Aggregate)
@@ -34,6 +35,7 @@ A = TypeVar("A", bound=Aggregate)
 class Deps:
     store: EventStore
     values: IndicatorValues
+    orgs: OrgRegistry
     nudge: Callable[[], None] = lambda: None
 
 
