@@ -13,7 +13,7 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from shkala_contracts import Tenant
 from shkala_runtime.problems import Problem
@@ -24,6 +24,14 @@ class Role(StrEnum):
     SCHOOL = "school"
     MUNICIPALITY = "municipality"
     REGION = "region"
+    # Municipal staff with a duty in some directions (seed 002): their tenant is their
+    # municipality's (a Principal keeps role=MUNICIPALITY and says the duty in ``duty``), so
+    # every tenant check treats them as the municipality; plans narrows their writes.
+    COORDINATOR = "coordinator"
+    EXECUTOR = "executor"
+
+
+DUTIES = (Role.COORDINATOR, Role.EXECUTOR)
 
 
 class Principal(BaseModel):
@@ -36,6 +44,16 @@ class Principal(BaseModel):
     region: str
     municipality: str | None = None
     school: str | None = None
+    duty: Role | None = None
+    """coordinator or executor: a municipal official's part in ``directions``."""
+    directions: tuple[str, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _duty_is_municipal_staff(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("role") in DUTIES:
+            data = {**data, "duty": Role(data["role"]), "role": Role.MUNICIPALITY}
+        return data
 
     def can_access(self, tenant: Tenant) -> bool:
         if tenant.region != self.region:
@@ -66,11 +84,14 @@ def issue_token(
     municipality: str | None = None,
     school: str | None = None,
     subject: str = "dev",
+    directions: tuple[str, ...] = (),
     ttl: dt.timedelta = dt.timedelta(hours=12),
 ) -> str:
     role = Role(role)
     if role is Role.MUNICIPALITY and not municipality:
         raise ValueError("a municipality token needs --municipality")
+    if role in DUTIES and not (municipality and directions):
+        raise ValueError(f"a {role.value} token needs --municipality and --directions")
     if role is Role.SCHOOL and not (school and municipality):
         raise ValueError("a school token needs --school and --municipality")
     now = dt.datetime.now(dt.UTC)
@@ -84,6 +105,7 @@ def issue_token(
         "region": region or settings.region_id,
         "municipality": municipality,
         "school": school,
+        "directions": list(directions) or None,
     }
     return jwt.encode(
         {k: v for k, v in claims.items() if v is not None},
@@ -108,6 +130,7 @@ def decode_token(settings: ServiceSettings, token: str) -> Principal:
             region=claims["region"],
             municipality=claims.get("municipality"),
             school=claims.get("school"),
+            directions=tuple(claims.get("directions") or ()),
         )
     except (jwt.PyJWTError, KeyError, ValidationError) as exc:
         raise Problem(
