@@ -26,6 +26,7 @@ from shkala_contracts import Tenant
 from shkala_contracts.base import Fact
 from shkala_contracts.events.org_units import MunicipalityRegistered, RegionRegistered
 from shkala_contracts.formats import FORMATS, UploadFormat
+from shkala_ingest.adapters import period_locks
 from shkala_ingest.adapters.store import IngestStore
 from shkala_ingest.domain.pseudonyms import Pseudonymiser
 from shkala_ingest.domain.rows import (
@@ -289,6 +290,8 @@ class Ingestor:
                 },
             ):
                 accepted = await self._validate(run, fmt, principal, source)
+            if (locked := await period_locks.refusal(self, accepted)) is not None:
+                raise Rejected(locked)  # a locked monitoring period changes only once reopened
             IMPORT_ROWS.labels(fmt.kind, "validated").inc(len(accepted))
             if run.dry_run:
                 run.status = "validated"
