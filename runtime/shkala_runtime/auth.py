@@ -25,6 +25,14 @@ class Role(StrEnum):
     SCHOOL = "school"
     MUNICIPALITY = "municipality"
     REGION = "region"
+    # Municipal staff with a duty in some directions (seed 002): their tenant is their
+    # municipality's (a Principal keeps role=MUNICIPALITY and says the duty in ``duty``), so
+    # every tenant check treats them as the municipality; plans narrows their writes.
+    COORDINATOR = "coordinator"
+    EXECUTOR = "executor"
+
+
+DUTIES = (Role.COORDINATOR, Role.EXECUTOR)
 
 
 ClaimId = Annotated[
@@ -54,11 +62,17 @@ class Principal(BaseModel):
     region: ClaimId
     municipality: ClaimId | None = None
     school: ClaimId | None = None
+    duty: Role | None = None
+    """coordinator or executor: a municipal official's part in ``directions``."""
+    directions: tuple[str, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
     def _scope_of_role(cls, data: Any) -> Any:
         if isinstance(data, dict):
+            if data.get("role") in DUTIES:
+                # municipal staff with a duty: the municipality's tenant, the duty kept apart
+                data = {**data, "duty": Role(data["role"]), "role": Role.MUNICIPALITY}
             role = data.get("role")
             if role in (Role.REGION, Role.REGION.value):
                 data = {**data, "municipality": None, "school": None}
@@ -152,11 +166,14 @@ def issue_token(
     municipality: str | None = None,
     school: str | None = None,
     subject: str = "dev",
+    directions: tuple[str, ...] = (),
     ttl: dt.timedelta = dt.timedelta(hours=12),
 ) -> str:
     role = Role(role)
     if role is Role.MUNICIPALITY and not municipality:
         raise ValueError("a municipality token needs --municipality")
+    if role in DUTIES and not (municipality and directions):
+        raise ValueError(f"a {role.value} token needs --municipality and --directions")
     if role is Role.SCHOOL and not (school and municipality):
         raise ValueError("a school token needs --school and --municipality")
     now = dt.datetime.now(dt.UTC)
@@ -170,6 +187,7 @@ def issue_token(
         "region": region or settings.region_id,
         "municipality": municipality,
         "school": school,
+        "directions": list(directions) or None,
     }
     return jwt.encode(
         {k: v for k, v in claims.items() if v is not None},
@@ -194,6 +212,7 @@ def decode_token(settings: ServiceSettings, token: str) -> Principal:
             region=claims["region"],
             municipality=claims.get("municipality"),
             school=claims.get("school"),
+            directions=tuple(claims.get("directions") or ()),
         )
     except ValidationError as exc:
         # the claims are signed but do not make a principal (unknown role, a municipality

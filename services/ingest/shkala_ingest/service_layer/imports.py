@@ -30,6 +30,7 @@ from shkala_contracts.events.org_units import (
     SchoolRegistered,
 )
 from shkala_contracts.formats import FORMATS, UploadFormat
+from shkala_ingest.adapters import period_locks
 from shkala_ingest.adapters.store import IngestStore
 from shkala_ingest.domain.pseudonyms import Pseudonymiser
 from shkala_ingest.domain.registry_rules import Registry, judge_parent, judge_school
@@ -294,6 +295,8 @@ class Ingestor:
                 },
             ):
                 accepted = await self._validate(run, fmt, principal, source)
+            if (locked := await period_locks.refusal(self, accepted)) is not None:
+                raise Rejected(locked)  # a locked monitoring period changes only once reopened
             IMPORT_ROWS.labels(fmt.kind, "validated").inc(len(accepted))
             if run.dry_run:
                 run.status = "validated"

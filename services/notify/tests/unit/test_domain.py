@@ -173,13 +173,13 @@ def test_texts_in_russian_per_event_kind():
     )
     generic = describe(
         {
-            "type": "ru.shkala.plans.roadmap_row_overdue.v1",
+            "type": "ru.shkala.plans.some_future_event.v1",
             "region": "r1",
             "municipality": "mun-a",
             "data": {"direction": "talents"},
         }
     )
-    assert generic.startswith("Муниципалитет mun-a: событие «plans.roadmap_row_overdue»")
+    assert generic.startswith("Муниципалитет mun-a: событие «plans.some_future_event»")
 
 
 def test_retry_schedule_and_disabling():

@@ -79,6 +79,9 @@ def summary(agg: Aggregate) -> dict[str, Any]:
         "municipality": agg.municipality,
         "school": agg.school,
     }
+    index_fields = getattr(agg, "index_fields", None)  # aggregates of the newer modules
+    if index_fields is not None:
+        doc |= index_fields()
     if isinstance(agg, Roadmap):
         doc |= {
             "title": agg.title,
@@ -93,12 +96,14 @@ def summary(agg: Aggregate) -> dict[str, Any]:
             "indicator_ids": [i.indicator_id for i in t.indicators],
             "baseline_period": t.baseline_period,
             "evaluation_period": t.evaluation_period,
+            "status": agg.status.value,
         }
     elif isinstance(agg, Recommendation) and agg.issued:
         doc |= {
             "direction": agg.issued.direction.value,
             "period": agg.issued.period,
             "indicator_id": agg.issued.indicator_id,
+            "status": agg.status.value,
         }
     elif isinstance(agg, EffectivenessEvaluation) and agg.latest:
         doc |= {"measure_id": agg.latest.measure_id, "verdict": agg.latest.verdict.value}
