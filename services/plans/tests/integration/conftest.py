@@ -25,7 +25,7 @@ def plans_settings(test_settings) -> Settings:
 # The registry every plans test works in (published to the org-units topic, as ingest does):
 # municipality -> its schools
 REGISTRY = {
-    "m1": ("sch1", "sch2", "sch-a", "sch-b", "sch-c"),
+    "m1": ("sch1", "sch2", "sch-a", "sch-b", "sch-c", "s1", "s2"),
     "m2": ("sch-x", "sch-y"),
 }
 
