@@ -25,4 +25,6 @@ class Settings(ServiceSettings):
 
     @property
     def projection_group(self) -> str:
-        return f"{self.kafka_client_prefix}-{self.service_name}-projection"
+        # "-partitioned": the members keep state per partition and need the range assignor;
+        # a group of the earlier projection (round-robin) cannot be joined with it
+        return f"{self.kafka_client_prefix}-{self.service_name}-partitioned"
