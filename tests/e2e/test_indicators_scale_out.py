@@ -6,6 +6,7 @@ instance over the same log.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -55,7 +56,7 @@ def everything(url: str, auth: dict[str, str], region: Any) -> dict[str, Any]:
 
     out["region"] = get("/region/summary")
     out["non-objective"] = get("/lists/признаки необъективности")
-    for m in sorted({s.municipality_id for s in region.schools}):
+    for m in sorted(out["region"]["municipalities"]):
         out[f"table {m}"] = get(f"/municipalities/{m}/table", sort="wellbeing_index")
         out[f"rating {m}"] = get(f"/municipalities/{m}/rating")
     return out
@@ -114,7 +115,7 @@ async def test_two_instances_one_killed_equal_a_clean_single_instance(
             got = _without_times(everything(b.url("indicators"), auth, region))
             if got == want or time.monotonic() > deadline:
                 break
-            time.sleep(1)
+            await asyncio.sleep(1)
         assert got == want
     finally:
         a.stop()

@@ -20,6 +20,7 @@ partition assignment, never per event.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import zlib
@@ -32,7 +33,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from shkala_indicators.domain.cells import Decision, Incoming, PartitionState
+from shkala_indicators.domain.cells import CellState, Decision, Incoming, PartitionState
 from shkala_indicators.domain.rows import compact
 from shkala_indicators.domain.stats import Rules
 
@@ -269,10 +270,9 @@ class Pointer:
     async def current(self) -> Generation:
         doc = await self._col.find_one({"_id": "current"})
         if doc is None:
-            try:
+            # another task of this or another instance may be first
+            with contextlib.suppress(DuplicateKeyError):
                 await self._col.insert_one({"_id": "current", "generation": "g1"})
-            except DuplicateKeyError:  # another task of this or another instance was first
-                pass
             doc = await self._col.find_one({"_id": "current"})
         assert doc is not None  # upserted just above
         return Generation(self.db, doc["generation"])

@@ -97,7 +97,8 @@ class PartitionState:
 
     def place(self, rules: Rules, f: Incoming) -> tuple[bool, CellKey | None]:
         """Make ``f`` current unless a newer version is: (whether it did, the cell it left)."""
-        assert f.row is not None and f.cell is not None
+        assert f.row is not None
+        assert f.cell is not None
         old = self.placed.get(f.oid)
         if old is not None and f.rank <= (old.version, old.offset):
             return False, None

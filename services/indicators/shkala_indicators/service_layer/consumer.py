@@ -25,7 +25,7 @@ from shkala_runtime.tracing import event_span
 log = logging.getLogger(__name__)
 
 
-class Assignment(ConsumerRebalanceListener):  # type: ignore[misc]
+class Assignment(ConsumerRebalanceListener):
     """Partition state follows Kafka's assignment (see the module docstring)."""
 
     def __init__(self, pointer: Pointer, projector: Projector) -> None:

@@ -4,6 +4,7 @@ the table does not hold (time travel, analyses over facts, teacher values), the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import time
 from collections import defaultdict
@@ -130,12 +131,10 @@ class ReadModel:
                     {**await self.freshness(), "waiting_for": await self.missing(after)}
                 )
             event = self._progressed() if self._progressed else None
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     event.wait() if event else asyncio.sleep(0.05), timeout=min(left, 0.05)
                 )
-            except TimeoutError:
-                pass
 
     # ------------------------------------------------------------------ org units
     async def org(self, unit_id: str) -> dict[str, Any] | None:
@@ -214,7 +213,7 @@ class ReadModel:
     async def history(self, school_id: str, indicator_id: str, period: str) -> list[dict[str, Any]]:
         """Every value the indicator had, from the cell's pages (each carries the state)."""
         gen = await self.gen()
-        out = []
+        out: list[dict[str, Any]] = []
         ind = self.catalogue.get(indicator_id)
         for page in await gen.pages_of([school_id], period):
             v = unpack(page["state"])["values"].get(indicator_id)
