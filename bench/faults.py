@@ -204,7 +204,7 @@ class Faults:
         st.upload("school-context")
         result = st.verify_indicators()
         dlq = asyncio.run(read_log([st.prefix + "shkala.facts.assessment.v1.dlq"]))
-        groups = ("shkala-indicators-projection",)  # the clean rebuild skips, never dead-letters
+        groups = ("shkala-indicators-partitioned",)  # the clean rebuild skips, never dead-letters
         missing = 0
         for group in groups:
             got = {
