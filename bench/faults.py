@@ -205,7 +205,7 @@ class Faults:
         result = st.verify_indicators()
         dlq = asyncio.run(read_log([st.prefix + "shkala.facts.assessment.v1.dlq"]))
         # the clean rebuild skips, never dead-letters
-        groups = (st.prefix + "shkala-indicators-projection",)
+        groups = (st.prefix + "shkala-indicators-partitioned",)
         missing = 0
         for group in groups:
             got = {

@@ -6,6 +6,7 @@ from shkala_contracts.base import Event, Fact
 from shkala_contracts.events import (
     assessment,
     attendance,
+    cycle,
     indicators,
     notify,
     org_units,
@@ -14,7 +15,17 @@ from shkala_contracts.events import (
     staffing,
 )
 
-_MODULES = (org_units, assessment, attendance, staffing, school_context, indicators, plans, notify)
+_MODULES = (
+    org_units,
+    assessment,
+    attendance,
+    staffing,
+    school_context,
+    indicators,
+    plans,
+    cycle,
+    notify,
+)
 
 
 def _collect() -> dict[str, type[Event]]:

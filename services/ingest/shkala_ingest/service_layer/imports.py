@@ -24,10 +24,16 @@ from prometheus_client import Counter
 
 from shkala_contracts import Tenant
 from shkala_contracts.base import Fact
-from shkala_contracts.events.org_units import MunicipalityRegistered, RegionRegistered
+from shkala_contracts.events.org_units import (
+    MunicipalityRegistered,
+    RegionRegistered,
+    SchoolRegistered,
+)
 from shkala_contracts.formats import FORMATS, UploadFormat
+from shkala_ingest.adapters import period_locks
 from shkala_ingest.adapters.store import IngestStore
 from shkala_ingest.domain.pseudonyms import Pseudonymiser
+from shkala_ingest.domain.registry_rules import Registry, judge_parent, judge_school
 from shkala_ingest.domain.rows import (
     Built,
     RowBuilder,
@@ -289,6 +295,8 @@ class Ingestor:
                 },
             ):
                 accepted = await self._validate(run, fmt, principal, source)
+            if (locked := await period_locks.refusal(self, accepted)) is not None:
+                raise Rejected(locked)  # a locked monitoring period changes only once reopened
             IMPORT_ROWS.labels(fmt.kind, "validated").inc(len(accepted))
             if run.dry_run:
                 run.status = "validated"
@@ -538,6 +546,10 @@ class Ingestor:
                     continue
             accepted.append(Accepted(built.row, fact, tenant, oid, h))
             run.rows_validated += 1
+        moves: dict[str, Accepted] = {}
+        if org_units:
+            refused, moves = await self._registry_rules(principal, fmt, source, accepted, parents)
+            fail(refused)
         await self._flush(run, force=True)
         if total_errors:
             status = 403 if forbidden else 422
@@ -558,8 +570,55 @@ class Ingestor:
                 body = parent.model_dump_json()
                 h = hashlib.blake2b(body.encode(), digest_size=12).hexdigest()
                 heads.append(Accepted(0, parent, tenant, parent.originator_id(), h))
-            accepted = heads + accepted
+            # a move goes out just before the registration that carries the new municipality
+            accepted = heads + [
+                x for a in accepted for x in ((moves[a.oid], a) if a.oid in moves else (a,))
+            ]
         return accepted
+
+    async def _registry_rules(
+        self,
+        principal: Principal,
+        fmt: UploadFormat,
+        source: Source,
+        accepted: list[Accepted],
+        parents: dict[str, tuple[int, Fact, Tenant]],
+    ) -> tuple[list[RowError], dict[str, Accepted]]:
+        """Who may change which org unit (``domain/registry_rules.py``), against the registry
+        as it stands: refused rows (403) and the moves the rows imply, by the row's stream."""
+        registry = Registry.from_documents(await self.store.registry())
+        by_field = {c.field: c.header for c in fmt.columns}
+
+        def column(name: str) -> str:
+            return name if isinstance(source, BatchSource) else by_field.get(name, name)
+
+        refused: list[RowError] = []
+        moves: dict[str, Accepted] = {}
+        for a in accepted:
+            assert isinstance(a.fact, SchoolRegistered)
+            no, moved = judge_school(principal, registry, a.fact)
+            if no is not None:
+                refused.append(
+                    RowError(
+                        a.row,
+                        column("municipality_id"),
+                        a.fact.municipality_id,
+                        no.reason,
+                        "forbidden",
+                    )
+                )
+            elif moved is not None:
+                h = hashlib.blake2b(moved.model_dump_json().encode(), digest_size=12).hexdigest()
+                moves[a.oid] = Accepted(a.row, moved, a.tenant, moved.originator_id(), h)
+        for row, parent, _ in parents.values():
+            assert isinstance(parent, RegionRegistered | MunicipalityRegistered)
+            no = judge_parent(principal, registry, parent)
+            if no is not None:
+                name = (
+                    "region_name" if isinstance(parent, RegionRegistered) else "municipality_name"
+                )
+                refused.append(RowError(row, column(name), parent.name, no.reason, "forbidden"))
+        return refused, moves
 
     def _parents(
         self, built: Built, fact: Fact, parents: dict[str, tuple[int, Fact, Tenant]]
@@ -700,8 +759,8 @@ class Ingestor:
                         **f.model_dump(mode="json"),
                     }
                 )
-            else:
+            elif isinstance(f, SchoolRegistered):
                 units.append(
-                    {"_id": f"school:{f.school_id}", "unit": "school", **f.model_dump(mode="json")}  # type: ignore[attr-defined]
+                    {"_id": f"school:{f.school_id}", "unit": "school", **f.model_dump(mode="json")}
                 )
         await self.store.register(units)
