@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from shkala_contracts.events.cycle import Duty, MeasureStatus, RecommendationStatus
@@ -18,6 +18,9 @@ from shkala_plans.domain.roster import Roster
 from shkala_plans.service_layer import responsibles
 from shkala_plans.service_layer.services import Deps, load
 from shkala_runtime.auth import CurrentPrincipal, Role
+
+# an org-unit id as events carry it: checked here (422), not first where the event is built
+MunicipalityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 router = APIRouter(tags=["coordinators and lifecycles"])
 
@@ -61,13 +64,15 @@ def roster_view(r: Roster, municipality: str) -> dict[str, Any]:
 
 
 @router.get("/roster/{municipality_id}", summary="Coordinators and executors per direction")
-async def get_roster(municipality_id: str, who: CurrentPrincipal, d: DepsDep) -> dict[str, Any]:
+async def get_roster(
+    municipality_id: MunicipalityId, who: CurrentPrincipal, d: DepsDep
+) -> dict[str, Any]:
     return roster_view(await responsibles.roster_of(d, who, municipality_id), municipality_id)
 
 
 @router.put("/roster/{municipality_id}/people", summary="Appoint (or re-appoint) a person")
 async def assign(
-    municipality_id: str, body: ResponsibleIn, who: CurrentPrincipal, d: DepsDep
+    municipality_id: MunicipalityId, body: ResponsibleIn, who: CurrentPrincipal, d: DepsDep
 ) -> dict[str, Any]:
     r = await responsibles.assign(
         d,
@@ -83,7 +88,7 @@ async def assign(
 
 @router.delete("/roster/{municipality_id}/people/{person_id}", summary="Remove a person")
 async def remove(
-    municipality_id: str, person_id: str, who: CurrentPrincipal, d: DepsDep
+    municipality_id: MunicipalityId, person_id: str, who: CurrentPrincipal, d: DepsDep
 ) -> dict[str, Any]:
     r = await responsibles.remove(d, who, municipality=municipality_id, person_id=person_id)
     return roster_view(r, municipality_id)
