@@ -22,9 +22,9 @@ fault:
 | poison-messages | undecodable, schema-invalid, unknown type, wrong tenant (assessment topic) |
 | duplicate-upload | one file twice, one three times at once, one with a changed byte |
 | webhook-receiver-outage | the webhook receiver's port is closed for a while, then open |
-| sse-resume | a dashboard disconnects, notify is killed -9 and restarted, the dashboard reconnects with Last-Event-ID |
-| webhook-secret-rotation | the signing secret is rotated while webhooks flow; the receiver switches at once |
-| consumer-group-per-deployment | after the others: every consumer group on the broker carries exactly one scenario's topic prefix |
+| sse-resume | a dashboard leaves; notify is killed -9, restarted; it resumes (Last-Event-ID) |
+| webhook-secret-rotation | the secret is rotated while webhooks flow; the receiver switches |
+| consumer-group-per-deployment | after the others: each group on the broker has one run's prefix |
 
 The notify scenarios are described in bench/fault_notify.py.
 
