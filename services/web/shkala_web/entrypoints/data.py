@@ -79,14 +79,14 @@ async def upload(request: Request, kind: str, file: UploadFile, user: CurrentUse
     if r.status_code < 400:
         if positions := _positions(body):
             request.session["after"] = positions
-        return render(request, "_upload_result.html", user, ok=True, a=body, name=file.filename)
+        return render(request, "_upload_result.html", user, ok=True, a=body, filename=file.filename)
     return render(
         request,
         "_upload_result.html",
         user,
         ok=False,
         p=body,
-        name=file.filename,
+        filename=file.filename,
         status=r.status_code,
     )
 
