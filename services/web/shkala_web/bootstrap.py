@@ -63,7 +63,18 @@ def _error_page(request: Request, status: int, problem: dict[str, Any]) -> Respo
     )
 
 
+def check_deployment(settings: Settings) -> None:
+    """Without the development sign-in this is a deployment: refuse a weak session key."""
+    secret = settings.web_session_secret.get_secret_value()
+    if not settings.web_dev_login and (secret.startswith("dev-only") or len(secret) < 32):
+        raise SystemExit(
+            "refusing to start: set SHKALA_WEB_SESSION_SECRET (at least 32 characters) "
+            "when SHKALA_WEB_DEV_LOGIN=false"
+        )
+
+
 def build_app(settings: Settings) -> FastAPI:
+    check_deployment(settings)
     urls = {name: getattr(settings, f"{name}_url") for name in SERVICES}
     upstreams = Upstreams(urls, settings.web_upstream_timeout_s)
 
