@@ -110,7 +110,11 @@ class Api:
 
     @asynccontextmanager
     async def stream(
-        self, service: str, path: str, params: list[tuple[str, str]], headers: dict[str, str]
+        self,
+        service: str,
+        path: str,
+        params: list[tuple[str, str | int | float | bool | None]],
+        headers: dict[str, str],
     ) -> AsyncIterator[httpx.Response]:
         client = self.up.clients[service]
         async with client.stream(

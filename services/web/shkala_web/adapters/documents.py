@@ -19,8 +19,8 @@ FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 def note_docx(note: Note) -> bytes:
     doc = Document()
     style = doc.styles["Normal"]
-    style.font.name = "Times New Roman"  # type: ignore[attr-defined]
-    style.font.size = Pt(12)  # type: ignore[attr-defined]
+    style.font.name = "Times New Roman"
+    style.font.size = Pt(12)
     for s in doc.sections:
         s.left_margin = s.right_margin = Cm(2)
     doc.add_heading(note.title, level=0)
@@ -60,7 +60,8 @@ def safe_cell(value: Any) -> tuple[Any, bool]:
 
 def note_xlsx(note: Note) -> bytes:
     wb = Workbook()
-    wb.remove(wb.active)  # type: ignore[arg-type]
+    if wb.active is not None:
+        wb.remove(wb.active)
     used: set[str] = set()
     for table in note.tables:
         title = "".join(ch for ch in table.title if ch not in "[]:*?/\\")[:31] or "Таблица"

@@ -138,7 +138,7 @@ async def subscribe(
 async def live(request: Request, user: CurrentUser) -> Response:
     """notify's live stream for this user, unchanged (the browser's EventSource reads it)."""
     api = api_for(request, user)
-    params = [
+    params: list[tuple[str, str | int | float | bool | None]] = [
         (k, v)
         for k, v in request.query_params.multi_items()
         if k in ("event_types", "municipalities", "schools", "directions", "indicators")

@@ -53,7 +53,7 @@ async def _municipality(request: Request, user: CurrentUser, mun: str) -> dict[s
     cat = await catalogue_cache(request).get(api)
     period = await choose_period(request, api, user)
     q = request.query_params
-    order = q.get("order") if q.get("order") in ("asc", "desc") else "asc"
+    order = "desc" if q.get("order") == "desc" else "asc"
     only = q.get("list") or None
     data = await pages.municipality_page(api, cat, mun, period, q.get("sort") or None, order, only)
     return {"d": data, "cat": pages.Catalogue.by_id(cat), "periods": period_options(period)}

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from shkala_web.adapters.documents import note_docx, note_xlsx
+from shkala_web.domain.note import Note
 from shkala_web.entrypoints.common import catalogue_cache, choose_period, settings_of
 from shkala_web.entrypoints.session import CurrentUser, api_for
 from shkala_web.service_layer.reports import municipality_note
@@ -20,7 +21,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-async def _note(request: Request, user: CurrentUser, mun: str):  # type: ignore[no-untyped-def]
+async def _note(request: Request, user: CurrentUser, mun: str) -> tuple[Note, str]:
     api = api_for(request, user)
     cat = await catalogue_cache(request).get(api)
     period = await choose_period(request, api, user)

@@ -93,15 +93,16 @@ def current_user(request: Request) -> User:
     if auth.lower().startswith("bearer "):
         token = auth[7:].strip()
         return User(token, decode_token(settings, token), "API")
-    token = request.session.get("token")
-    if not token:
+    stored = request.session.get("token")
+    if not stored:
         raise NotSignedIn()
+    token = str(stored)
     try:
-        principal = decode_token(settings, str(token))
+        principal = decode_token(settings, token)
     except Problem as exc:
         request.session.clear()
         raise NotSignedIn() from exc
-    return User(str(token), principal, str(request.session.get("name") or ""))
+    return User(token, principal, str(request.session.get("name") or ""))
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
