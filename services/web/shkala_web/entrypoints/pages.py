@@ -110,3 +110,12 @@ async def school_indicators(request: Request, school: str, user: CurrentUser) ->
     period = await choose_period(request, api, user)
     data = await pages.school_page(api, cat, school, period)
     return render(request, "_school_indicators.html", user, d=data)
+
+
+@router.get("/mo/{mun}/directions/{direction}")
+async def direction(request: Request, mun: str, direction: str, user: CurrentUser) -> Response:
+    """Per-direction view (направление): the direction's indicators for every school."""
+    api = api_for(request, user)
+    period = await choose_period(request, api, user)
+    data = await pages.direction_page(api, mun, direction, period)
+    return render(request, "direction.html", user, d=data, periods=period_options(period))

@@ -260,3 +260,32 @@ async def measures_of(api: Reader, mun: str) -> list[dict[str, Any]]:
     ids = [m["id"] for c in cycles for m in c.get("measures", [])]
     measures = await asyncio.gather(*(api.get("plans", f"/measures/{i}") for i in ids))
     return list(measures)
+
+
+async def direction_page(api: Reader, mun: str, direction: str, period: str) -> dict[str, Any]:
+    view, units = await asyncio.gather(
+        api.get("indicators", f"/directions/{direction}", period=period, municipality=mun),
+        api.get("indicators", "/org-units"),
+    )
+    names = {u["id"]: u.get("name") or u["id"] for u in units["units"]}
+    schools = sorted(
+        (u["id"] for u in units["units"] if u["kind"] == "school" and u["municipality_id"] == mun),
+        key=lambda s: names.get(s, s),
+    )
+    cells: dict[tuple[str, str], dict[str, Any]] = {}
+    total: dict[str, dict[str, Any]] = {}
+    for v in view["values"]:
+        if v["scope"] == "school":
+            cells[(v["unit_id"], v["indicator_id"])] = v
+        elif v["scope"] == "municipality":
+            total[v["indicator_id"]] = v
+    return {
+        "municipality": {"id": mun, "name": names.get(mun, mun)},
+        "direction": direction,
+        "period": period,
+        "indicators": view["indicators"],
+        "schools": [{"id": s, "name": names.get(s, s)} for s in schools],
+        "cells": {f"{s}|{i}": v for (s, i), v in cells.items()},
+        "total": total,
+        "freshness": view.get("freshness"),
+    }

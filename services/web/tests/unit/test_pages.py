@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shkala_web.service_layer.pages import heatmap, school_page
+from shkala_web.service_layer.pages import direction_page, heatmap, school_page
 
 from .fakes import FakeReader, indicator
 
@@ -78,3 +78,38 @@ def test_heatmap_rows_by_subject_and_grade_tasks_in_natural_order() -> None:
     rows = heatmap(tasks)
     assert [(r["subject"], r["grade"]) for r in rows] == [("математика", 5), ("русский язык", 4)]
     assert [t["task"] for t in rows[0]["tasks"]] == ["1.1", "1.2", "2", "10"]
+
+
+async def test_direction_view_puts_each_schools_value_in_its_cell() -> None:
+    api = FakeReader(
+        {
+            ("indicators", "/directions/talents"): {
+                "indicators": [{"id": "olymp", "name": {"ru": "Олимпиады"}, "unit": "percent"}],
+                "values": [
+                    {"scope": "school", "unit_id": "s2", "indicator_id": "olymp", "value": 7.0},
+                    {
+                        "scope": "municipality",
+                        "unit_id": "m",
+                        "indicator_id": "olymp",
+                        "value": 5.0,
+                    },
+                ],
+            },
+            ("indicators", "/org-units"): {
+                "units": [
+                    {"id": "m", "kind": "municipality", "name": "МО"},
+                    {"id": "s1", "kind": "school", "name": "Б", "municipality_id": "m"},
+                    {"id": "s2", "kind": "school", "name": "А", "municipality_id": "m"},
+                    {"id": "x", "kind": "school", "name": "В", "municipality_id": "other"},
+                ]
+            },
+        }
+    )
+    page = await direction_page(api, "m", "talents", "2025/26")
+    assert [s["id"] for s in page["schools"]] == ["s2", "s1"]  # by name, only this municipality
+    assert page["cells"]["s2|olymp"]["value"] == 7.0
+    assert "s1|olymp" not in page["cells"]
+    assert page["total"]["olymp"]["value"] == 5.0
+    assert ("indicators", "/directions/talents", {"period": "2025/26", "municipality": "m"}) in (
+        api.calls
+    )
