@@ -15,7 +15,7 @@ from shkala_web.entrypoints.common import (
     period_options,
     render,
 )
-from shkala_web.entrypoints.session import CurrentUser, api_for
+from shkala_web.entrypoints.session import CurrentUser, api_for, current_user
 from shkala_web.service_layer import pages
 
 router = APIRouter(include_in_schema=False)
@@ -25,8 +25,6 @@ router = APIRouter(include_in_schema=False)
 async def home(request: Request) -> Response:
     if not request.session.get("token"):
         return RedirectResponse("/login", status_code=303)
-    from shkala_web.entrypoints.session import current_user
-
     return RedirectResponse(current_user(request).home, status_code=303)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Annotated
 
@@ -71,6 +72,20 @@ async def roadmap(request: Request, roadmap_id: str, user: CurrentUser) -> Respo
     return render(request, "roadmap.html", user, r=r, v=view, today=today.isoformat())
 
 
+@router.get("/roadmaps/{roadmap_id}/export.xlsx")
+async def roadmap_xlsx(request: Request, roadmap_id: str, user: CurrentUser) -> Response:
+    """plans' own XLSX of the roadmap (overdue rows marked there), passed through."""
+    api = api_for(request, user)
+    r = await api.request("plans", "GET", f"/roadmaps/{roadmap_id}/export.xlsx")
+    if r.status_code >= 400:
+        raise UpstreamError("plans", r.status_code, r.json())
+    return Response(
+        r.content,
+        media_type=r.headers.get("content-type"),
+        headers={"Content-Disposition": r.headers.get("content-disposition", "attachment")},
+    )
+
+
 @router.post("/roadmaps/{roadmap_id}/rows/{row_id}/status", dependencies=[Depends(csrf_form)])
 async def change_status(
     request: Request,
@@ -107,8 +122,8 @@ async def measures(request: Request, user: CurrentUser) -> Response:
     )
     found = []
     if p.role is not Role.SCHOOL:
-        for m in muns:
-            found += await pages.measures_of(api, m)
+        for some in await asyncio.gather(*(pages.measures_of(api, m) for m in muns)):
+            found += some
     recs = await api.get("plans", "/recommendations")
     cat = await catalogue_cache(request).get(api)
     period = await choose_period(request, api, user)
