@@ -3,6 +3,7 @@ feed: notify's Server-Sent Events passed through with the user's token."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from shkala_web.entrypoints.common import render
 from shkala_web.entrypoints.session import CurrentUser, api_for, csrf_form, csrf_header
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 
 MAX_UPLOAD = 200 * 1024 * 1024
 
@@ -153,9 +155,10 @@ async def live(request: Request, user: CurrentUser) -> Response:
                 if upstream.status_code != 200:
                     yield b"event: error\ndata: {}\n\n"
                     return
-                async for chunk in upstream.aiter_raw():
+                async for chunk in upstream.aiter_bytes():
                     yield chunk
-        except Exception:  # the feed ends; EventSource reconnects by itself
+        except Exception as exc:  # the feed ends; EventSource reconnects by itself
+            log.info("live feed from notify ended: %s: %s", type(exc).__name__, exc)
             yield b": upstream closed\n\n"
 
     return StreamingResponse(

@@ -51,6 +51,8 @@ def fake_services(request: httpx.Request) -> httpx.Response:
         return httpx.Response(
             403, json={"status": 403, "detail": "a school token for s1 cannot access s2"}
         )
+    if path.endswith("/vpr-tasks"):
+        return httpx.Response(200, json={"tasks": [], "deficits": [], "threshold": 50})
     if path.startswith("/schools/"):
         return httpx.Response(
             200, json={"school": {"school_id": "s1"}, "indicators": [], "lists": []}
@@ -166,3 +168,67 @@ def test_a_deployment_refuses_the_development_session_key() -> None:
 def test_dev_token_is_the_services_token() -> None:
     token = issue_token(Settings(region_id="r"), Role.REGION)
     assert _claims("Bearer " + token)["role"] == "region"
+
+
+def test_uploads_pass_through_and_later_reads_wait_for_their_log_positions() -> None:
+    seen: list[httpx.Request] = []
+
+    def services(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/imports/school-context":
+            assert b"sch-1;2025/26" in request.content  # the file went to ingest as it was
+            return httpx.Response(
+                202,
+                json={
+                    "import_id": "i1",
+                    "status": "completed",
+                    "progress": {
+                        "rows_read": 1,
+                        "rows_validated": 1,
+                        "rows_published": 1,
+                        "rows_unchanged": 0,
+                    },
+                    "log_positions": [{"topic": "f", "partition": 1, "offset": 41}],
+                },
+            )
+        return fake_services(request)
+
+    app = build_app(Settings(region_id="r", web_default_period="2025/26"))
+    up = app.state.upstreams
+    transport = httpx.MockTransport(services)
+    up.clients = {n: httpx.AsyncClient(base_url=u, transport=transport) for n, u in up.urls.items()}
+    with TestClient(app, follow_redirects=False) as c:
+        c.get("/login/dev/school?school=s1")
+        token = re.search(r'name="csrf-token" content="([^"]+)"', c.get("/uploads").text)
+        assert token
+        files = {"file": ("c.csv", b"sch-1;2025/26\n", "text/csv")}
+        refused = c.post("/uploads/school-context", files=files)
+        assert refused.status_code == 403  # no CSRF header
+        r = c.post("/uploads/school-context", files=files, headers={"X-CSRF-Token": token.group(1)})
+        assert r.status_code == 200
+        assert 'id="published">1<' in r.text
+        seen.clear()
+        c.get("/schools/s1")
+        card = next(q for q in seen if q.url.path == "/schools/s1")
+        assert card.url.params.get_list("after") == ["f:1:41"]
+        assert card.url.params["wait_ms"] == "2000"
+
+
+def test_the_live_feed_relays_notify_with_the_users_token() -> None:
+    def services(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/events/stream":
+            assert _claims(request.headers["authorization"])["municipality"] == "m1"
+            assert request.url.params["municipalities"] == "m1"
+            body = b'event: ru.shkala.indicators.value_changed.v1\nid: e1\ndata: {"id": "e1"}\n\n'
+            return httpx.Response(200, content=body, headers={"content-type": "text/event-stream"})
+        return fake_services(request)
+
+    app = build_app(Settings(region_id="r", web_default_period="2025/26"))
+    up = app.state.upstreams
+    transport = httpx.MockTransport(services)
+    up.clients = {n: httpx.AsyncClient(base_url=u, transport=transport) for n, u in up.urls.items()}
+    with TestClient(app, follow_redirects=False) as c:
+        c.get("/login/dev/municipality?municipality=m1")
+        r = c.get("/live?municipalities=m1")
+        assert r.headers["content-type"].startswith("text/event-stream")
+        assert "event: ru.shkala.indicators.value_changed.v1" in r.text
