@@ -18,6 +18,7 @@ from shkala_plans.adapters.indicator_values import IndicatorValues
 from shkala_plans.adapters.lease import Lease
 from shkala_plans.adapters.org_units import OrgUnits
 from shkala_plans.adapters.outbox import OutboxRelay, Publisher
+from shkala_plans.domain.cycle_card import card_template, load_cycle_card
 from shkala_plans.domain.model import DomainError, NotFound
 from shkala_plans.domain.periods import NotAllowed
 from shkala_plans.domain.templates import Template, load_seed_templates
@@ -125,7 +126,9 @@ def bootstrap(
         on_start=[on_start],
         on_stop=[on_stop],
     )
-    templates = {t.id: t for t in load_seed_templates()}
+    card = load_cycle_card()
+    templates = {t.id: t for t in (*load_seed_templates(), card_template(card))}
+    app.state.plans_cycle_card = card
     app.state.plans_deps = deps
     app.state.plans_templates = templates
     install_error_mapping(app)

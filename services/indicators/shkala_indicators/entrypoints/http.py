@@ -284,3 +284,41 @@ async def municipality_rating(
     read = _read(request)
     principal.require(Tenant(region=principal.region, municipality=municipality_id))
     return answer(request, await Analyses(read).rating(municipality_id, period))
+
+
+@router.get(
+    "/org-units", summary="The org-unit registry (region, municipalities, schools) in scope"
+)
+async def org_units(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    """What the caller may see of the registry: the workspace's sign-in and navigation."""
+    read = _read(request)
+    units: list[dict[str, Any]] = []
+    for d in list(read.table.org.values()):
+        kind = d.get("kind")
+        if kind == "region":
+            visible = principal.role is Role.REGION and d["_id"] == principal.region
+        elif kind == "municipality":
+            visible = d.get("region_id") == principal.region and (
+                principal.role is Role.REGION or principal.municipality == d["_id"]
+            )
+        else:
+            visible = principal.can_access(
+                Tenant(
+                    region=d.get("region_id", ""),
+                    municipality=d.get("municipality_id"),
+                    school=d["_id"],
+                )
+            )
+        if not visible:
+            continue
+        units.append(
+            {
+                "id": d["_id"],
+                "kind": kind,
+                "name": d.get("name"),
+                "region_id": d.get("region_id") if kind != "region" else d["_id"],
+                "municipality_id": d.get("municipality_id"),
+            }
+        )
+    units.sort(key=lambda u: (str(u["kind"]), str(u["id"])))
+    return answer(request, {"units": units, "freshness": await read.freshness()})

@@ -77,7 +77,7 @@ def locks_for(ingestor: Any) -> PeriodLocks | None:
     once from ``SHKALA_PLANS_URL``; None when plans is not configured."""
     explicit = getattr(ingestor, "period_locks", None)
     if explicit is not None:
-        return explicit  # type: ignore[no-any-return]
+        return explicit
     link = PlansLink()
     if not link.plans_url:
         return None

@@ -5,6 +5,7 @@ may change through the roadmap, recommendation and measure routes of ``entrypoin
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -12,10 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shkala_contracts.events.cycle import Duty, MeasureStatus, RecommendationStatus
 from shkala_contracts.vocabulary import Direction
+from shkala_plans.domain.cycle_card import CARD_ID
 from shkala_plans.domain.model import Measure, NotFound, Recommendation, Roadmap
 from shkala_plans.domain.periods import NotAllowed
 from shkala_plans.domain.roster import Roster
-from shkala_plans.service_layer import responsibles
+from shkala_plans.service_layer import cycle_view, responsibles
 from shkala_plans.service_layer.services import Deps, load
 from shkala_runtime.auth import CurrentPrincipal, Role
 
@@ -222,3 +224,60 @@ async def duty_guard(request: Request, who: CurrentPrincipal) -> None:
         responsibles.require_direction(who, m.taken.direction, "evaluate this measure")
         return
     raise NotAllowed(f"a {who.duty.value} token cannot call {what}")
+
+
+# --------------------------------------------------------------------------- cycle view
+
+
+@router.get(
+    "/cycle/{municipality_id}/{direction}/steps",
+    summary="The six steps of a direction's cycle for a municipality (technological card)",
+)
+async def cycle_steps(
+    municipality_id: str,
+    direction: Direction,
+    request: Request,
+    who: CurrentPrincipal,
+    d: DepsDep,
+    period: str | None = None,
+) -> dict[str, Any]:
+    return await cycle_view.direction_cycle(
+        d,
+        who,
+        municipality=municipality_id,
+        direction=direction,
+        period=period,
+        card=request.app.state.plans_cycle_card,
+    )
+
+
+@router.get(
+    "/cycle/{municipality_id}/{direction}/schools/{school_id}",
+    summary="The same six steps for one school",
+)
+async def school_cycle_steps(
+    municipality_id: str,
+    direction: Direction,
+    school_id: str,
+    request: Request,
+    who: CurrentPrincipal,
+    d: DepsDep,
+    period: str | None = None,
+) -> dict[str, Any]:
+    return await cycle_view.direction_cycle(
+        d,
+        who,
+        municipality=municipality_id,
+        direction=direction,
+        school=school_id,
+        period=period,
+        card=request.app.state.plans_cycle_card,
+    )
+
+
+@router.get("/cycle-card", summary="Ishimbay's technological card of the management cycle")
+async def get_cycle_card(request: Request, who: CurrentPrincipal) -> dict[str, Any]:
+    return {
+        "template_id": CARD_ID,
+        "steps": [asdict(s) for s in request.app.state.plans_cycle_card],
+    }

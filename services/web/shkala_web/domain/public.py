@@ -1,0 +1,32 @@
+"""What the public page may show (публичная отчётность): aggregates only, never a small group.
+
+A value computed over fewer than ``min_group`` people (its denominator) is suppressed, and so
+is a count below ``min_group``: a small group could be recognised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Shown:
+    value: float | None
+    suppressed: bool
+
+
+def value(v: dict[str, Any] | None, min_group: int) -> Shown:
+    if not v or v.get("value") is None:
+        return Shown(None, False)
+    if float(v.get("denominator") or 0) < min_group:
+        return Shown(None, True)
+    return Shown(float(v["value"]), False)
+
+
+def count(n: int | None, min_group: int) -> Shown:
+    if n is None:
+        return Shown(None, False)
+    if 0 < n < min_group:
+        return Shown(None, True)
+    return Shown(float(n), False)
