@@ -201,8 +201,7 @@ class LiveHub:
                         if tp not in wanted or record.offset >= wanted[tp]:
                             break
                         ce = await self._replayed(record, listener)
-                        session.advance(tp, record.offset + 1)
-                        if ce is not None:
+                        if session.advance(tp, record.offset + 1) and ce is not None:
                             yield session.id(), ce
                 for tp in list(wanted):
                     # by position, not the last record: transaction markers take offsets too
