@@ -1,7 +1,7 @@
-"""In-memory fakes of the plans event store (with its outbox flag) and of the indicator
-values and the org-unit registry, for unit tests of single use cases. Same contract as the MongoDB adapters: an append
-at a stale version raises ConcurrencyError and appends nothing; every appended event is an
-outbox entry until marked published."""
+"""In-memory fakes of the plans event store (with its outbox flag), the indicator values and
+the org-unit registry, for unit tests of single use cases. Same contract as the MongoDB
+adapters: an append at a stale version raises ConcurrencyError and appends nothing; every
+appended event is an outbox entry until marked published."""
 
 from __future__ import annotations
 
