@@ -116,6 +116,15 @@ def indicator_value(value: Any, unit: str | None) -> str:
     return f"{text}\u00a0{suffix}" if suffix else text
 
 
+def rollup_value(v: dict[str, Any] | None, unit: str | None) -> str:
+    """A municipality's or the region's value: a flag rolls up to a count of schools."""
+    if not v or v.get("value") is None:
+        return "—"
+    if unit == "flag":
+        return f"{integer(v.get('numerator'))} из {integer(v.get('denominator'))} ОО"
+    return indicator_value(v.get("value"), unit)
+
+
 def threshold_text(threshold: dict[str, Any] | None, unit: str | None) -> str:
     if not threshold:
         return "—"
@@ -143,6 +152,7 @@ def filters() -> dict[str, Any]:
         "ru_date": date,
         "ru_datetime": datetime,
         "ival": lambda v, unit=None: indicator_value(v, unit),
+        "rollup": lambda v, unit=None: rollup_value(v, unit),
         "status_ru": lambda s: STATUS_RU.get(s, s),
         "direction_ru": lambda s: DIRECTION_RU.get(s, s or "—"),
         "list_ru": lambda s: LIST_RU.get(s, s),
