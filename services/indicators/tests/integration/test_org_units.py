@@ -58,6 +58,11 @@ async def test_the_registry_is_shown_within_the_callers_tenant(
             await pub.publish(org)
             await wait_for(lambda: gen.org.find_one({"_id": "sB"}))
             await wait_for(lambda: gen.org.find_one({"_id": region}))
+
+            async def in_read_table() -> bool:  # what every instance answers from
+                return {region, "sB"} <= set(svc.table.org)
+
+            await wait_for(in_read_table)
         finally:
             await pub.stop()
 
