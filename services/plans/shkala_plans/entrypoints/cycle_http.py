@@ -210,6 +210,8 @@ async def duty_guard(request: Request, who: CurrentPrincipal) -> None:
         )
         return
     if path == "/roadmaps/{roadmap_id}/rows/{row_id}/status":
+        if who.duty is Role.EXECUTOR and body.get("status") not in ("in_progress", "done"):
+            raise NotAllowed("an executor reports a row in progress or done; others cancel it")
         await responsibles.check_roadmap_change(
             d, who, params["roadmap_id"], row_id=params["row_id"], report=True
         )

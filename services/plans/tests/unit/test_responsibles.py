@@ -244,3 +244,29 @@ async def test_scheduler_tick_runs_only_for_the_holder_once_per_interval():
     t[0] += dt.timedelta(seconds=31)
     assert await scheduling.tick(holder, job, 60, now=lambda: t[0])
     assert len(calls) == 2
+
+
+def test_duty_tokens_round_trip_and_keep_the_municipal_tenant():
+    from shkala_contracts import Tenant
+    from shkala_runtime.auth import decode_token, issue_token
+    from shkala_runtime.settings import ServiceSettings
+
+    settings = ServiceSettings()
+    p = decode_token(
+        settings,
+        issue_token(
+            settings, "coordinator", municipality="m1", subject="c1", directions=("low_results",)
+        ),
+    )
+    assert (p.role, p.duty, p.directions, p.subject) == (
+        Role.MUNICIPALITY,
+        Role.COORDINATOR,
+        ("low_results",),
+        "c1",
+    )
+    assert p.can_access(Tenant(region="demo", municipality="m1", school="s1"))
+    assert not p.can_access(Tenant(region="demo", municipality="m2"))
+    with pytest.raises(ValueError, match="directions"):
+        issue_token(settings, "executor", municipality="m1")
+    plain = decode_token(settings, issue_token(settings, "municipality", municipality="m1"))
+    assert (plain.duty, plain.directions) == (None, ())
