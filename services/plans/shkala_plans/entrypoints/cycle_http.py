@@ -129,7 +129,7 @@ async def get_recommendation(
     r = await load(d, Recommendation, recommendation_id)
     if r.issued is None:
         raise NotFound(f"{recommendation_id} does not exist")
-    responsibles._require(who, r)
+    responsibles._require(who, r, action="see")
     return recommendation_view(r)
 
 
