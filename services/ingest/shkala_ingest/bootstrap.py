@@ -10,8 +10,9 @@ from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
 from shkala_ingest.adapters.store import IngestStore
+from shkala_ingest.adapters.table_reader import WorkerTableReader
 from shkala_ingest.domain.pseudonyms import Pseudonymiser
-from shkala_ingest.entrypoints import http
+from shkala_ingest.entrypoints import errors, http
 from shkala_ingest.service_layer.imports import Ingestor
 from shkala_ingest.settings import Settings
 from shkala_runtime.kafka import EventPublisher, make_broker
@@ -51,6 +52,8 @@ def bootstrap(settings: Settings | None = None) -> Service:
         IngestStore(database(mongo, settings)),
         publisher,
         Pseudonymiser(settings.pseudonym_key.get_secret_value().encode()),
+        WorkerTableReader(settings.read_limits(), settings.reader_memory_bytes),
+        describe=errors.describe,
     )
     app = create_service_app(
         settings,
@@ -62,5 +65,6 @@ def bootstrap(settings: Settings | None = None) -> Service:
         routers=[http.router],
         on_stop=[ingestor.stop],
     )
+    errors.install_error_mapping(app)
     app.state.ingestor = ingestor
     return Service(settings, broker, mongo, publisher, app, ingestor)

@@ -24,6 +24,7 @@ from shkala_contracts.formats import (
     UploadFormat,
     normalise_header,
 )
+from shkala_ingest.domain.errors import ImportRejected
 from shkala_ingest.domain.pseudonyms import Pseudonymiser
 
 REDACTED = "<personal id: not shown>"
@@ -247,6 +248,36 @@ def match_headers(fmt: UploadFormat, headers: Sequence[Any]) -> tuple[Layout, li
 
 def score_header(fmt: UploadFormat, cells: Sequence[Any]) -> int:
     return sum(1 for c in cells if (t := _text(c)) is not None and fmt.column(t) is not None)
+
+
+def find_header(fmt: UploadFormat, head: Sequence[tuple[int, Sequence[Any]]]) -> tuple[int, Layout]:
+    """The header among a file's first rows (exports carry title lines above it): the row
+    naming most of the format's columns. Its index in ``head`` and its layout; refuses a
+    file without rows or whose header lacks required columns (:class:`ImportRejected`)."""
+    if not head:
+        raise ImportRejected("empty-file", "the file has no rows; nothing was published")
+    scores = [score_header(fmt, cells) for _, cells in head]
+    at = scores.index(max(scores))
+    header_row, header_cells = head[at]
+    layout, missing = match_headers(fmt, header_cells)
+    if missing or not layout.columns:
+        raise ImportRejected(
+            "upload-layout",
+            f"the header row ({header_row}) lacks required columns of {fmt.kind!r}; "
+            f"download /formats/{fmt.kind}/template.csv",
+            errors=[
+                {
+                    "row": header_row,
+                    "column": h,
+                    "value": None,
+                    "reason": "required column missing",
+                }
+                for h in missing
+            ],
+            total_errors=len(missing),
+            expected_columns=[c.header for c in fmt.columns],
+        )
+    return at, layout
 
 
 # --- one row → one fact ----------------------------------------------------------------

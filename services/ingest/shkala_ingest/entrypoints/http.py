@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
@@ -11,6 +12,7 @@ from starlette.datastructures import UploadFile
 
 from shkala_contracts import Tenant
 from shkala_contracts.formats import FORMATS, PERSONAL_IDS, UploadFormat
+from shkala_ingest.adapters.spool import TooLarge, spool
 from shkala_ingest.domain import templates
 from shkala_ingest.service_layer.imports import BatchSource, FileSource, Ingestor
 from shkala_runtime.auth import CurrentPrincipal, Principal
@@ -194,33 +196,33 @@ async def upload(
         if not isinstance(upload_file, UploadFile):
             raise Problem(422, "No file", "send the file in the form field `file`", type="no-file")
         filename = upload_file.filename
-        parts = []
-        size = 0
-        while chunk := await upload_file.read(1024 * 1024):
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
-            parts.append(chunk)
-        data = b"".join(parts)
+
+        async def parts() -> AsyncIterator[bytes]:
+            while chunk := await upload_file.read(1024 * 1024):
+                yield chunk
+
+        chunks: AsyncIterator[bytes] = parts()
     else:
-        parts = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
-            parts.append(chunk)
-        data = b"".join(parts)
-    if not data:
+        chunks = request.stream()
+    try:
+        spooled = await spool(chunks, limit, ingestor.settings.spool_dir)
+    except TooLarge:
+        raise _too_large(limit) from None
+    if not spooled.size:
+        spooled.remove()
         raise Problem(422, "Empty upload", "the file is empty", type="no-file")
-    status, body, replayed = await ingestor.submit(
-        kind=kind,
-        principal=principal,
-        source=FileSource(data, filename),
-        idempotency_key=idempotency_key,
-        dry_run=dry_run,
-        respond_async=_respond_async(prefer),
-    )
+    try:
+        status, body, replayed = await ingestor.submit(
+            kind=kind,
+            principal=principal,
+            source=FileSource(spooled.path, spooled.size, spooled.digest, filename),
+            idempotency_key=idempotency_key,
+            dry_run=dry_run,
+            respond_async=_respond_async(prefer),
+        )
+    except BaseException:
+        spooled.remove()
+        raise
     return _respond(status, body, replayed)
 
 

@@ -10,15 +10,19 @@ every event.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from prometheus_client import Counter
 
@@ -26,20 +30,27 @@ from shkala_contracts import Tenant
 from shkala_contracts.base import Fact
 from shkala_contracts.events.org_units import MunicipalityRegistered, RegionRegistered
 from shkala_contracts.formats import FORMATS, UploadFormat
-from shkala_ingest.adapters.store import IngestStore
+from shkala_ingest.adapters.store import IdempotencyConflict, IngestStore
+from shkala_ingest.adapters.table_reader import OpenTable
+from shkala_ingest.domain.errors import (
+    IdempotencyKeyReused,
+    ImportRejected,
+    IngestError,
+    NotAllowed,
+    UnknownFormat,
+    UnknownImport,
+)
 from shkala_ingest.domain.pseudonyms import Pseudonymiser
 from shkala_ingest.domain.rows import (
     Built,
     RowBuilder,
     RowError,
-    match_headers,
-    score_header,
+    find_header,
 )
-from shkala_ingest.domain.tables import HEADER_SCAN_ROWS, TableError, blank, read_table
+from shkala_ingest.domain.tables import HEADER_SCAN_ROWS, TableError, blank
 from shkala_ingest.settings import Settings
 from shkala_runtime.auth import Principal, Role
 from shkala_runtime.kafka import EventPublisher, Outgoing
-from shkala_runtime.problems import Problem
 from shkala_runtime.tracing import tenant_attributes, tracer
 
 log = logging.getLogger(__name__)
@@ -55,7 +66,12 @@ RECORD_EVERY = 100_000
 
 @dataclass
 class FileSource:
-    data: bytes
+    """An upload spooled to a file (the reading worker opens it by path)."""
+
+    path: Path
+    size: int
+    digest: str
+    """sha256 of the bytes, hex"""
     filename: str | None = None
 
 
@@ -67,10 +83,17 @@ class BatchSource:
 Source = FileSource | BatchSource
 
 
-class Rejected(Exception):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.title)
-        self.problem = problem
+class TableReader(Protocol):
+    def open(self, path: Path) -> AbstractAsyncContextManager[OpenTable]: ...
+
+
+Describe = Callable[[IngestError, str | None], tuple[int, dict[str, Any]]]
+
+
+def plain_description(error: IngestError, instance: str | None) -> tuple[int, dict[str, Any]]:
+    """Used when no edge supplies its own: a neutral record of the refusal."""
+    body = {"type": error.code, "title": error.title, "detail": error.detail}
+    return 422, body | ({"instance": instance} if instance else {}) | error.extensions
 
 
 @dataclass(slots=True)
@@ -106,6 +129,9 @@ class Run:
     problem: dict[str, Any] | None = None
     http_status: int = 202
     last_flush: float = 0.0
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once the file's header fits the format (or the import ended): a rejection known
+    by then is the answer even to `Prefer: respond-async`."""
 
     def answer(self) -> dict[str, Any]:
         return {
@@ -144,10 +170,16 @@ class Run:
 def content_hash(kind: str, source: Source) -> str:
     h = hashlib.sha256(kind.encode() + b"\x00")
     if isinstance(source, FileSource):
-        h.update(b"file\x00" + source.data)
+        h.update(b"file\x00" + source.digest.encode())
     else:
         h.update(b"batch\x00" + json.dumps(source.rows, sort_keys=True, default=str).encode())
     return h.hexdigest()
+
+
+def _discard(source: Source) -> None:
+    if isinstance(source, FileSource):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(source.path)
 
 
 def owner_of(principal: Principal) -> dict[str, Any]:
@@ -177,7 +209,11 @@ class Ingestor:
         store: IngestStore,
         publisher: EventPublisher,
         pseudonymiser: Pseudonymiser,
+        reader: TableReader,
+        describe: Describe = plain_description,
     ) -> None:
+        self.reader = reader
+        self.describe = describe
         self.settings = settings
         self.store = store
         self.publisher = publisher
@@ -200,12 +236,7 @@ class Ingestor:
         """Start (or replay) an import: ``(http_status, body, replayed)``."""
         fmt = self.format(kind)
         if kind == "org-units" and principal.role is Role.SCHOOL:
-            raise Problem(
-                403,
-                "Forbidden",
-                "the org-unit registry is loaded by the region or a municipality",
-                type="forbidden",
-            )
+            raise NotAllowed("the org-unit registry is loaded by the region or a municipality")
         import_id = uuid.uuid4().hex
         chash = content_hash(kind, source)
         if not dry_run:
@@ -213,19 +244,15 @@ class Ingestor:
             keys = [f"hash|{scope}|{chash}"]
             if idempotency_key:
                 keys.insert(0, f"key|{scope}|{idempotency_key}")
-            from shkala_ingest.adapters.store import IdempotencyConflict
-
             try:
                 earlier = await self.store.claim(keys, import_id, chash)
             except IdempotencyConflict as exc:
-                raise Problem(
-                    422,
-                    "Idempotency-Key reused",
+                raise IdempotencyKeyReused(
                     "this Idempotency-Key was used for a different upload",
-                    type="idempotency-key-reused",
                     import_id=exc.import_id,
                 ) from exc
             if earlier is not None:
+                _discard(source)
                 status, body = await self.status(earlier)
                 return status, body, True
         run = Run(
@@ -242,17 +269,20 @@ class Ingestor:
         task.add_done_callback(self.tasks.discard)
         if not respond_async:
             await asyncio.wait({task}, timeout=self.settings.sync_wait_seconds)
+        else:
+            opened = asyncio.ensure_future(run.opened.wait())
+            await asyncio.wait(
+                {task, opened},
+                timeout=self.settings.sync_wait_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            opened.cancel()
         return run.http_status, run.answer(), False
 
     def format(self, kind: str) -> UploadFormat:
         fmt = FORMATS.get(kind)
         if fmt is None:
-            raise Problem(
-                404,
-                "Unknown format",
-                f"no upload format {kind!r}; known: {', '.join(FORMATS)}",
-                type="unknown-format",
-            )
+            raise UnknownFormat(f"no upload format {kind!r}; known: {', '.join(FORMATS)}")
         return fmt
 
     async def status(self, import_id: str) -> tuple[int, dict[str, Any]]:
@@ -261,7 +291,7 @@ class Ingestor:
             return run.http_status, run.answer()
         doc = await self.store.get_import(import_id)
         if doc is None:
-            raise Problem(404, "Unknown import", f"no import {import_id}", type="unknown-import")
+            raise UnknownImport(f"no import {import_id}")
         return int(doc.get("http_status", 202)), json.loads(doc["answer"])
 
     async def owner(self, import_id: str) -> dict[str, Any] | None:
@@ -281,6 +311,15 @@ class Ingestor:
 
     async def _run(self, run: Run, fmt: UploadFormat, principal: Principal, source: Source) -> None:
         try:
+            await self._run_import(run, fmt, principal, source)
+        finally:
+            run.opened.set()
+            _discard(source)
+
+    async def _run_import(
+        self, run: Run, fmt: UploadFormat, principal: Principal, source: Source
+    ) -> None:
+        try:
             with tracer.start_as_current_span(
                 "validate file",
                 attributes={
@@ -298,16 +337,21 @@ class Ingestor:
                     await self._register(accepted)
                 run.status = "completed"
             IMPORTS.labels(fmt.kind, run.status).inc()
-        except Rejected as rej:
+        except ImportRejected as rej:
             IMPORTS.labels(fmt.kind, "rejected").inc()
             run.status = "rejected"
-            run.http_status = rej.problem.status
-            run.problem = rej.problem.body(f"/imports/{run.id}") | {"import_id": run.id}
+            run.http_status, run.problem = self.describe(rej, f"/imports/{run.id}")
+            run.problem["import_id"] = run.id
             await self.store.release(run.id)
         except asyncio.CancelledError:
             run.status = "failed"
             run.http_status = 503
-            run.problem = Problem(503, "Import interrupted", "the service stopped").body()
+            run.problem = {
+                "type": "about:blank",
+                "title": "Import interrupted",
+                "status": 503,
+                "detail": "the service stopped",
+            }
             await self.store.release(run.id)
             raise
         except Exception as exc:
@@ -315,13 +359,13 @@ class Ingestor:
             log.exception("import failed", extra={"import_id": run.id, "kind": run.kind})
             run.status = "failed"
             run.http_status = 500
-            run.problem = Problem(
-                500,
-                "Import failed",
-                f"{type(exc).__name__}; events acknowledged so far stay published, "
+            run.problem = {
+                "type": "urn:shkala:problem:import-failed",
+                "title": "Import failed",
+                "status": 500,
+                "detail": f"{type(exc).__name__}; events acknowledged so far stay published, "
                 "upload again to publish the rest (known rows are skipped)",
-                type="import-failed",
-            ).body()
+            }
             await self.store.release(run.id)
         finally:
             run.finished_at = dt.datetime.now(dt.UTC)
@@ -353,6 +397,7 @@ class Ingestor:
         self, run: Run, fmt: UploadFormat, builder: RowBuilder, source: Source
     ) -> AsyncIterator[Built]:
         if isinstance(source, BatchSource):
+            run.opened.set()
             run.rows_expected = len(source.rows)
             for i, item in enumerate(source.rows, start=1):
                 run.rows_read += 1
@@ -368,70 +413,83 @@ class Ingestor:
                 )
             return
         try:
-            table = await asyncio.to_thread(read_table, source.data)
+            async with self.reader.open(source.path) as table:
+                async for row in self._table_rows(run, fmt, builder, source, table):
+                    yield row
         except TableError as exc:
-            raise Rejected(
-                Problem(422, "Unreadable file", str(exc), type="unreadable-file")
-            ) from exc
+            where = f" (row {exc.row})" if exc.row else ""
+            raise ImportRejected(
+                "unreadable-file",
+                f"{exc.reason}{where}; nothing was published",
+                errors=[
+                    {
+                        "row": exc.row,
+                        "column": exc.column,
+                        "value": None,
+                        "reason": exc.reason,
+                        "code": "unreadable",
+                    }
+                ],
+                total_errors=1,
+            ) from None
+
+    async def _table_rows(
+        self, run: Run, fmt: UploadFormat, builder: RowBuilder, source: FileSource, table: OpenTable
+    ) -> AsyncIterator[Built]:
         run.file = {
             "name": source.filename,
             "format": table.file_kind,
             "encoding": table.encoding,
             "delimiter": table.delimiter,
-            "bytes": len(source.data),
+            "bytes": source.size,
         }
         run.rows_expected = table.expected_rows
         head: list[tuple[int, list[Any]]] = []
-        for row in table.rows:
-            head.append(row)
+        pending: list[tuple[int, list[Any]]] = []
+        async for chunk in table.chunks:
+            head.extend(chunk)
             if len(head) >= HEADER_SCAN_ROWS:
                 break
-        if not head:
-            raise Rejected(Problem(422, "Empty file", "no rows", type="unreadable-file"))
-        scores = [score_header(fmt, cells) for _, cells in head]
-        at = scores.index(max(scores))
-        header_row, header_cells = head[at]
-        layout, missing = match_headers(fmt, header_cells)
-        if missing or not layout.columns:
-            raise Rejected(
-                Problem(
-                    422,
-                    "Columns do not fit the format",
-                    f"the header row ({header_row}) lacks required columns of {fmt.kind!r}; "
-                    f"download /formats/{fmt.kind}/template.csv",
-                    type="upload-layout",
-                    errors=[
-                        {
-                            "row": header_row,
-                            "column": h,
-                            "value": None,
-                            "reason": "required column missing",
-                        }
-                        for h in missing
-                    ],
-                    total_errors=len(missing),
-                    expected_columns=[c.header for c in fmt.columns],
-                )
-            )
+        pending, head = head[HEADER_SCAN_ROWS:], head[:HEADER_SCAN_ROWS]
+        at, layout = find_header(fmt, head)
+        header_row = head[at][0]
         run.file["header_row"] = header_row
         run.file["ignored_columns"] = layout.ignored
         run.file["task_columns"] = [t.header for t in layout.tasks]
         run.rows_expected = max(table.expected_rows - (header_row - 1), 0)
 
-        def rest() -> Any:
-            yield from head[at + 1 :]
-            yield from table.rows
+        async def rest() -> AsyncIterator[list[tuple[int, list[Any]]]]:
+            yield head[at + 1 :] + pending
+            async for chunk in table.chunks:
+                yield chunk
 
         n = 0
-        for row, cells in rest():
-            n += 1
-            if n % YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-                await self._flush(run)
-            if blank(cells):
-                continue
-            run.rows_read += 1
-            yield builder.from_cells(row, cells, layout)
+        async for chunk in rest():
+            for row, cells in chunk:
+                n += 1
+                if n % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+                    await self._flush(run)
+                if blank(cells):
+                    continue
+                run.rows_read += 1
+                run.opened.set()
+                yield builder.from_cells(row, cells, layout)
+        if run.rows_read == 0:
+            raise ImportRejected(
+                "empty-file",
+                f"the file has a header row ({header_row}) but no data rows; nothing was published",
+                errors=[
+                    {
+                        "row": header_row,
+                        "column": None,
+                        "value": None,
+                        "reason": "no data rows below the header",
+                        "code": "empty",
+                    }
+                ],
+                total_errors=1,
+            )
 
     async def _validate(
         self, run: Run, fmt: UploadFormat, principal: Principal, source: Source
@@ -540,17 +598,12 @@ class Ingestor:
             run.rows_validated += 1
         await self._flush(run, force=True)
         if total_errors:
-            status = 403 if forbidden else 422
-            raise Rejected(
-                Problem(
-                    status,
-                    "Rows outside your tenant" if forbidden else "Upload has invalid rows",
-                    f"{total_errors} error(s) in {run.kind!r}; nothing was published"
-                    + (f" (first {cap} listed)" if total_errors > cap else ""),
-                    type="forbidden-rows" if forbidden else "invalid-rows",
-                    errors=[e.as_dict() for e in errors],
-                    total_errors=total_errors,
-                )
+            raise ImportRejected(
+                "forbidden-rows" if forbidden else "invalid-rows",
+                f"{total_errors} error(s) in {run.kind!r}; nothing was published"
+                + (f" (first {cap} listed)" if total_errors > cap else ""),
+                errors=[e.as_dict() for e in errors],
+                total_errors=total_errors,
             )
         if org_units:
             heads = []
