@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from pydantic import Field, SecretStr
 
 from shkala_ingest.domain.tables import ReadLimits
@@ -28,6 +30,14 @@ class Settings(ServiceSettings):
         "answers at once",
     )
     publish_chunk_rows: int = Field(default=5000, description="Events per publish chunk")
+    instance_id: str = Field(
+        default_factory=socket.gethostname,
+        description="Names this instance's Kafka transactional ids; distinct per instance, "
+        "the same after a restart (the restarted instance aborts what the dead one left open)",
+    )
+    transaction_slots: int = Field(
+        default=2, description="Imports publishing at once (one Kafka transaction each)"
+    )
     max_reported_errors: int = Field(default=100, description="Row errors listed in a 422")
 
     # hostile files: every limit is checked before a file's rows are read

@@ -18,7 +18,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +26,6 @@ from typing import Any, Protocol
 
 from prometheus_client import Counter
 
-from shkala_contracts import Tenant
-from shkala_contracts.base import Fact
 from shkala_contracts.events.org_units import MunicipalityRegistered, RegionRegistered
 from shkala_contracts.formats import FORMATS, UploadFormat
 from shkala_ingest.adapters.store import IdempotencyConflict, IngestStore
@@ -48,10 +46,12 @@ from shkala_ingest.domain.rows import (
     find_header,
 )
 from shkala_ingest.domain.tables import HEADER_SCAN_ROWS, TableError, blank
+from shkala_ingest.service_layer.publication import Publication
+from shkala_ingest.service_layer.validation import Accepted, Validation
 from shkala_ingest.settings import Settings
 from shkala_runtime.auth import Principal, Role
-from shkala_runtime.kafka import EventPublisher, Outgoing
 from shkala_runtime.tracing import tenant_attributes, tracer
+from shkala_runtime.transactions import Transaction, TransactionalPublisher
 
 log = logging.getLogger(__name__)
 IMPORTS = Counter(
@@ -61,7 +61,7 @@ IMPORT_ROWS = Counter("shkala_import_rows_total", "Rows of imports by stage", ["
 
 YIELD_EVERY = 500
 FLUSH_SECONDS = 0.25
-RECORD_EVERY = 100_000
+CHUNK_ROWS = 2000
 
 
 @dataclass
@@ -96,15 +96,6 @@ def plain_description(error: IngestError, instance: str | None) -> tuple[int, di
     return 422, body | ({"instance": instance} if instance else {}) | error.extensions
 
 
-@dataclass(slots=True)
-class Accepted:
-    row: int
-    fact: Fact
-    tenant: Tenant
-    oid: str
-    hash: str
-
-
 @dataclass
 class Run:
     """One import's live state; mirrored to the ``imports`` collection."""
@@ -127,6 +118,7 @@ class Run:
     corrections: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     problem: dict[str, Any] | None = None
+    log_positions: dict[str, dict[str, int]] = field(default_factory=dict)
     http_status: int = 202
     last_flush: float = 0.0
     opened: asyncio.Event = field(default_factory=asyncio.Event)
@@ -149,6 +141,7 @@ class Run:
                 "rows_unchanged": self.rows_unchanged,
             },
             "counts": dict(self.counts),
+            "log_positions": self.log_positions,
             "corrections": self.corrections,
             "duplicates_skipped": self.duplicates_skipped,
             "created_at": self.created_at.isoformat(),
@@ -207,7 +200,7 @@ class Ingestor:
         self,
         settings: Settings,
         store: IngestStore,
-        publisher: EventPublisher,
+        publisher: TransactionalPublisher,
         pseudonymiser: Pseudonymiser,
         reader: TableReader,
         describe: Describe = plain_description,
@@ -321,21 +314,13 @@ class Ingestor:
     ) -> None:
         try:
             with tracer.start_as_current_span(
-                "validate file",
+                "import file",
                 attributes={
                     "shkala.import_kind": fmt.kind,
                     **tenant_attributes(principal.region, principal.municipality, principal.school),
                 },
             ):
-                accepted = await self._validate(run, fmt, principal, source)
-            IMPORT_ROWS.labels(fmt.kind, "validated").inc(len(accepted))
-            if run.dry_run:
-                run.status = "validated"
-            else:
-                await self._publish(run, accepted)
-                if fmt.kind == "org-units":
-                    await self._register(accepted)
-                run.status = "completed"
+                await self._import(run, fmt, principal, source)
             IMPORTS.labels(fmt.kind, run.status).inc()
         except ImportRejected as rej:
             IMPORTS.labels(fmt.kind, "rejected").inc()
@@ -384,6 +369,79 @@ class Ingestor:
                 "tenant": owner_scope(principal),
             },
         )
+
+    async def _import(
+        self, run: Run, fmt: UploadFormat, principal: Principal, source: Source
+    ) -> None:
+        """Validate and publish in one stream: each chunk of rows is checked whole, then
+        sent inside the import's Kafka transaction while the next is read. The first error
+        stops the sending (validation goes on, to list every error) and the transaction is
+        aborted: a read_committed consumer sees all of an import or nothing."""
+        builder = RowBuilder(fmt, self.pseudonymiser)
+        check = Validation(
+            fmt,
+            principal,
+            cap=self.settings.max_reported_errors,
+            batch=isinstance(source, BatchSource),
+            registry=self.store.schools,
+        )
+        org_units: list[Accepted] = []
+
+        async def chunks() -> AsyncIterator[list[Accepted]]:
+            part: list[Accepted] = []
+            async for built in self._rows(run, fmt, builder, source):
+                ok = await check.check(built)
+                if ok is not None:
+                    part.append(ok)
+                    run.rows_validated += 1
+                if len(part) >= CHUNK_ROWS:
+                    run.duplicates_skipped = check.duplicates_skipped
+                    yield part
+                    part = []
+            run.duplicates_skipped = check.duplicates_skipped
+            if part:
+                yield part
+
+        if run.dry_run:
+            async for part in chunks():
+                IMPORT_ROWS.labels(fmt.kind, "validated").inc(len(part))
+            await self._flush(run, force=True)
+            check.verdict(run.kind)
+            run.status = "validated"
+            return
+        pub = Publication(self.store, self.settings.source, self.settings.topic_name)
+        async with self.publisher.transaction() as tx:
+            async for part in chunks():
+                IMPORT_ROWS.labels(fmt.kind, "validated").inc(len(part))
+                if check.total_errors:
+                    continue  # nothing more is sent; the transaction will be aborted
+                if check.org_units:
+                    org_units.extend(part)  # sent whole below, after their parents
+                    continue
+                await pub.send(tx, part)
+                self._progress(run, pub, tx)
+                await self._flush(run)
+            await self._flush(run, force=True)
+            check.verdict(run.kind)
+            if org_units:
+                org_units = check.parent_facts() + org_units
+                await pub.send(tx, org_units)
+            await tx.flush()
+            self._progress(run, pub, tx)
+        run.log_positions = tx.positions
+        IMPORT_ROWS.labels(fmt.kind, "published").inc(pub.published)
+        await pub.record()
+        if org_units:
+            await self._register(org_units)
+        run.status = "completed"
+        await self._flush(run, force=True)
+
+    @staticmethod
+    def _progress(run: Run, pub: Publication, tx: Transaction) -> None:
+        run.rows_published = tx.acked
+        run.rows_unchanged = pub.unchanged
+        run.corrections = pub.corrections
+        run.counts = dict(pub.counts)
 
     async def _flush(self, run: Run, force: bool = False) -> None:
         now = time.monotonic()
@@ -490,252 +548,6 @@ class Ingestor:
                 ],
                 total_errors=1,
             )
-
-    async def _validate(
-        self, run: Run, fmt: UploadFormat, principal: Principal, source: Source
-    ) -> list[Accepted]:
-        builder = RowBuilder(fmt, self.pseudonymiser)
-        cap = self.settings.max_reported_errors
-        errors: list[RowError] = []
-        total_errors = 0
-        forbidden = False
-        accepted: list[Accepted] = []
-        seen: dict[str, tuple[int, str]] = {}
-        schools: dict[str, dict[str, Any]] = {}
-        registry_loaded = False
-        org_units = fmt.kind == "org-units"
-        parents: dict[str, tuple[int, Fact, Tenant]] = {}
-        key_names = ", ".join(fmt.fact.key_fields)
-        school_header = next(c.header for c in fmt.columns if c.field == "school_id")
-        if isinstance(source, BatchSource):
-            school_header = "school_id"
-
-        def fail(errs: Sequence[RowError]) -> None:
-            nonlocal total_errors, forbidden
-            total_errors += len(errs)
-            forbidden = forbidden or any(e.code == "forbidden" for e in errs)
-            room = cap - len(errors)
-            if room > 0:
-                errors.extend(errs[:room])
-
-        async for built in self._rows(run, fmt, builder, source):
-            fact = built.fact
-            if fact is None:
-                fail(built.errors)
-                continue
-            sid = str(fact.school_id)  # type: ignore[attr-defined]
-            if org_units:
-                tenant = Tenant(
-                    region=fact.region_id,  # type: ignore[attr-defined]
-                    municipality=fact.municipality_id,  # type: ignore[attr-defined]
-                    school=sid,
-                )
-            else:
-                if sid not in schools and not registry_loaded:
-                    # one read of the whole registry (thousands of schools): FerretDB scans
-                    # per query, so per-school lookups would cost a scan each
-                    schools.update(await self.store.schools())
-                    registry_loaded = True
-                doc = schools.get(sid)
-                if doc is None:
-                    fail(
-                        [
-                            RowError(
-                                built.row,
-                                school_header,
-                                sid,
-                                f"school {sid} is not registered (load the org-units format)",
-                                "unregistered",
-                            )
-                        ]
-                    )
-                    continue
-                tenant = Tenant(
-                    region=doc["region_id"], municipality=doc["municipality_id"], school=sid
-                )
-            if not principal.can_access(tenant):
-                who = principal.school or principal.municipality or principal.region
-                who = f"{principal.role.value} {who}"
-                fail(
-                    [
-                        RowError(
-                            built.row,
-                            school_header,
-                            sid,
-                            f"school {sid} is outside your tenant ({who})",
-                            "forbidden",
-                        )
-                    ]
-                )
-                continue
-            body = fact.model_dump_json()
-            h = hashlib.blake2b(body.encode(), digest_size=12).hexdigest()
-            oid = fact.originator_id()
-            prev = seen.get(oid)
-            if prev is not None:
-                if prev[1] == h:
-                    run.duplicates_skipped += 1
-                    continue
-                fail(
-                    [
-                        RowError(
-                            built.row,
-                            None,
-                            None,
-                            f"same natural key ({key_names}) as row {prev[0]}, other values",
-                            "duplicate",
-                        )
-                    ]
-                )
-                continue
-            seen[oid] = (built.row, h)
-            if org_units:
-                bad = self._parents(built, fact, parents)
-                if bad:
-                    fail(bad)
-                    continue
-            accepted.append(Accepted(built.row, fact, tenant, oid, h))
-            run.rows_validated += 1
-        await self._flush(run, force=True)
-        if total_errors:
-            raise ImportRejected(
-                "forbidden-rows" if forbidden else "invalid-rows",
-                f"{total_errors} error(s) in {run.kind!r}; nothing was published"
-                + (f" (first {cap} listed)" if total_errors > cap else ""),
-                errors=[e.as_dict() for e in errors],
-                total_errors=total_errors,
-            )
-        if org_units:
-            heads = []
-            for _, parent, tenant in parents.values():
-                body = parent.model_dump_json()
-                h = hashlib.blake2b(body.encode(), digest_size=12).hexdigest()
-                heads.append(Accepted(0, parent, tenant, parent.originator_id(), h))
-            accepted = heads + accepted
-        return accepted
-
-    def _parents(
-        self, built: Built, fact: Fact, parents: dict[str, tuple[int, Fact, Tenant]]
-    ) -> list[RowError]:
-        """Regions and municipalities named by org-unit rows; names must agree."""
-        region_id = fact.region_id  # type: ignore[attr-defined]
-        mun_id = fact.municipality_id  # type: ignore[attr-defined]
-        wanted = [
-            (
-                f"region:{region_id}",
-                RegionRegistered(region_id=region_id, name=built.extras.get("region_name") or ""),
-                Tenant(region=region_id),
-                "Регион",
-            )
-            if built.extras.get("region_name")
-            else None,
-            (
-                f"municipality:{mun_id}",
-                MunicipalityRegistered(
-                    region_id=region_id,
-                    municipality_id=mun_id,
-                    name=built.extras.get("municipality_name") or "",
-                ),
-                Tenant(region=region_id, municipality=mun_id),
-                "Муниципалитет",
-            )
-            if built.extras.get("municipality_name")
-            else None,
-        ]
-        errs = []
-        for item in wanted:
-            if item is None:
-                continue
-            key, event, tenant, header = item
-            prev = parents.get(key)
-            if prev is None:
-                parents[key] = (built.row, event, tenant)
-            elif prev[1] != event:
-                errs.append(
-                    RowError(
-                        built.row,
-                        header,
-                        event.name,
-                        f"differs from row {prev[0]} for the same id",
-                    )
-                )
-        return errs
-
-    async def _publish(self, run: Run, accepted: list[Accepted]) -> None:
-        chunk = max(self.settings.publish_chunk_rows, 1)
-        state: dict[str, dict[str, tuple[str, int]]] = {}
-        pending: dict[str, list[tuple[str, str, int]]] = {}
-        inflight: asyncio.Task[None] | None = None
-        try:
-            for i in range(0, len(accepted), chunk):
-                part = accepted[i : i + chunk]
-                out: list[Outgoing] = []
-                recs: dict[str, list[tuple[str, str, int]]] = {}
-                unchanged = 0
-                keys = [a.fact.partition_key() for a in part]
-                new = sorted({k for k in keys if k not in state})
-                for k, known in zip(
-                    new, await asyncio.gather(*(self.store.known(k) for k in new)), strict=True
-                ):
-                    state[k] = known
-                for a, partition in zip(part, keys, strict=True):
-                    prev = state[partition].get(a.oid)
-                    if prev is not None and prev[0] == a.hash:
-                        unchanged += 1
-                        continue
-                    version = prev[1] + 1 if prev is not None else 1
-                    out.append(
-                        Outgoing.of(
-                            a.fact,
-                            source=self.settings.source,
-                            tenant=a.tenant,
-                            originator_version=version,
-                        )
-                    )
-                    recs.setdefault(partition, []).append((a.oid, a.hash, version))
-                if inflight is not None:
-                    await inflight
-                inflight = asyncio.create_task(self._send(run, out, recs, unchanged, pending))
-            if inflight is not None:
-                await inflight
-                inflight = None
-            await self._record(pending, force=True)
-        finally:
-            if inflight is not None and not inflight.done():
-                inflight.cancel()
-        await self._flush(run, force=True)
-
-    async def _record(
-        self, pending: dict[str, list[tuple[str, str, int]]], force: bool = False
-    ) -> None:
-        """Remember acknowledged events' content per school, in few large writes (FerretDB
-        pays per statement). Lost on a crash, a re-upload republishes those rows as their
-        first version again: at-least-once, identical content, consumers are idempotent."""
-        if force or sum(map(len, pending.values())) >= RECORD_EVERY:
-            items = list(pending.items())
-            pending.clear()
-            await asyncio.gather(*(self.store.record(p, r) for p, r in items))
-
-    async def _send(
-        self,
-        run: Run,
-        out: list[Outgoing],
-        recs: dict[str, list[tuple[str, str, int]]],
-        unchanged: int,
-        pending: dict[str, list[tuple[str, str, int]]],
-    ) -> None:
-        if out:
-            await self.publisher.publish(out)
-            for p, r in recs.items():
-                pending.setdefault(p, []).extend(r)
-            await self._record(pending)
-        for o in out:
-            run.counts[o.event.event_type] = run.counts.get(o.event.event_type, 0) + 1
-        run.corrections += sum(1 for rs in recs.values() for r in rs if r[2] > 1)
-        run.rows_published += len(out)
-        run.rows_unchanged += unchanged
-        IMPORT_ROWS.labels(run.kind, "published").inc(len(out))
-        await self._flush(run)
 
     async def _register(self, accepted: list[Accepted]) -> None:
         units = []
