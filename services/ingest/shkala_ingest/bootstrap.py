@@ -65,7 +65,7 @@ def bootstrap(settings: Settings | None = None) -> Service:
         broker=broker,
         mongo=mongo,
         routers=[http.router],
-        on_start=[publisher.start],
+        on_start=[publisher.start, ingestor.recover],
         on_stop=[ingestor.stop, publisher.stop],
     )
     errors.install_error_mapping(app)

@@ -47,6 +47,10 @@ class IngestStore:
     async def update_import(self, import_id: str, fields: dict[str, Any]) -> None:
         await self.imports.update_one({"_id": import_id}, {"$set": fields})
 
+    async def running_imports(self, instance: str) -> list[dict[str, Any]]:
+        """Imports this instance left ``processing`` (it stopped or was killed meanwhile)."""
+        return [d async for d in self.imports.find({"status": "processing", "instance": instance})]
+
     async def get_import(self, import_id: str) -> dict[str, Any] | None:
         return await self.imports.find_one({"_id": import_id})
 

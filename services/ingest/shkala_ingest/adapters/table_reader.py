@@ -85,7 +85,7 @@ class WorkerTableReader:
             try:
                 size = struct.unpack(">I", await stdout.readexactly(4))[0]
                 return _load(await stdout.readexactly(size))
-            except (asyncio.IncompleteReadError, pickle.UnpicklingError, EOFError):
+            except Exception:  # a torn frame, a foreign object, the pipe closed
                 code = await proc.wait()
                 raise self._died(code) from None
 

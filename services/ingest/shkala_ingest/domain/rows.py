@@ -12,6 +12,7 @@ import datetime as dt
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import ValidationError
@@ -310,6 +311,12 @@ class RowBuilder:
             n for n, f in model_fields.items() if field_kind(f.annotation) == "date"
         ]
         self.has_year = "academic_year" in model_fields
+        # vocabularies match as headers do: "Неуважительная", "впр", "ПРИЗЁР"
+        self.vocabularies: dict[str, dict[str, str]] = {}
+        for name, f in model_fields.items():
+            enum = _unwrap(f.annotation)
+            if isinstance(enum, type) and issubclass(enum, Enum):
+                self.vocabularies[name] = {normalise_header(str(m.value)): m.value for m in enum}
         self.known_fields = {c.field for c in fmt.columns} | (
             {"tasks"} if fmt.task_columns else set()
         )
@@ -364,6 +371,9 @@ class RowBuilder:
             else:
                 v = CONVERTERS[self.kinds.get(name, "str")](raw)
                 if v is not None:
+                    vocabulary = self.vocabularies.get(name)
+                    if vocabulary is not None and isinstance(v, str):
+                        v = vocabulary.get(normalise_header(v), v)
                     values[name] = v
         task_headers: list[str] = []
         if tasks:

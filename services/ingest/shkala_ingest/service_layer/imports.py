@@ -105,6 +105,7 @@ class Run:
     dry_run: bool
     source: str
     owner: dict[str, Any]
+    instance: str = ""
     status: str = "processing"
     created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     finished_at: dt.datetime | None = None
@@ -152,6 +153,7 @@ class Run:
     def document(self) -> dict[str, Any]:
         return {
             "_id": self.id,
+            "instance": self.instance,
             "owner": self.owner,
             "http_status": self.http_status,
             "status": self.status,
@@ -254,6 +256,7 @@ class Ingestor:
             dry_run,
             "file" if isinstance(source, FileSource) else "batch",
             owner_of(principal),
+            instance=self.settings.instance_id,
         )
         self.runs[import_id] = run
         await self.store.create_import(run.document())
@@ -294,6 +297,38 @@ class Ingestor:
         doc = await self.store.get_import(import_id)
         return None if doc is None else doc["owner"]
 
+    async def recover(self) -> None:
+        """At start: imports this instance was running when it died are marked failed with
+        the reason and their idempotency claims released. Their Kafka transactions were
+        aborted when the publisher started (same transactional ids), so the same file sent
+        again lands once."""
+        for doc in await self.store.running_imports(self.settings.instance_id):
+            answer = json.loads(doc["answer"])
+            problem = {
+                "type": "urn:shkala:problem:import-interrupted",
+                "title": "Import interrupted",
+                "status": 503,
+                "detail": "the ingest service stopped during this import; none of its events "
+                "were committed (its Kafka transaction was aborted); upload the file again",
+                "import_id": doc["_id"],
+            }
+            answer |= {
+                "status": "failed",
+                "problem": problem,
+                "finished_at": dt.datetime.now(dt.UTC).isoformat(),
+            }
+            await self.store.release(doc["_id"])
+            await self.store.update_import(
+                doc["_id"],
+                {
+                    "status": "failed",
+                    "http_status": 503,
+                    "answer": json.dumps(answer, ensure_ascii=False),
+                },
+            )
+            IMPORTS.labels(answer.get("kind", "?"), "failed").inc()
+            log.warning("import interrupted by a restart", extra={"import_id": doc["_id"]})
+
     async def stop(self) -> None:
         for task in list(self.tasks):
             task.cancel()
@@ -332,10 +367,11 @@ class Ingestor:
             run.status = "failed"
             run.http_status = 503
             run.problem = {
-                "type": "about:blank",
+                "type": "urn:shkala:problem:import-interrupted",
                 "title": "Import interrupted",
                 "status": 503,
-                "detail": "the service stopped",
+                "detail": "the service stopped during this import; none of its events were "
+                "committed; upload the file again",
             }
             await self.store.release(run.id)
             raise
@@ -348,8 +384,8 @@ class Ingestor:
                 "type": "urn:shkala:problem:import-failed",
                 "title": "Import failed",
                 "status": 500,
-                "detail": f"{type(exc).__name__}; events acknowledged so far stay published, "
-                "upload again to publish the rest (known rows are skipped)",
+                "detail": f"{type(exc).__name__}; none of its events were committed "
+                "(the import's Kafka transaction was aborted); upload the file again",
             }
             await self.store.release(run.id)
         finally:
