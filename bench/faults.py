@@ -452,6 +452,7 @@ SCENARIOS: dict[
         NOTIFY_ENV,
     ),
 }
+SCENARIOS.update(__import__("bench.faults_ingest", fromlist=["S"]).SCENARIOS)  # ingest's own
 
 
 def run_one(faults: Faults, name: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
@@ -338,12 +339,32 @@ def describe(fmt: UploadFormat) -> dict[str, Any]:
     }
 
 
-@router.get("/formats", summary="Every upload format with its columns", tags=["formats"])
+FORMATS_AUTH = (
+    "Needs a bearer token of any role (`Authorization: Bearer …`; "
+    "a dev token: `uv run shkala token --role region`)."
+)
+
+
+@router.get(
+    "/metrics", include_in_schema=False, response_class=Response
+)  # exact path: the runtime's mount answers only below `/metrics/` (a redirect here)
+async def metrics() -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get(
+    "/formats",
+    summary="Every upload format with its columns",
+    description=FORMATS_AUTH,
+    tags=["formats"],
+)
 async def list_formats(principal: CurrentPrincipal) -> list[dict[str, Any]]:
     return [describe(f) for f in FORMATS.values()]
 
 
-@router.get("/formats/{kind}", summary="One upload format", tags=["formats"])
+@router.get(
+    "/formats/{kind}", summary="One upload format", description=FORMATS_AUTH, tags=["formats"]
+)
 async def get_format(kind: str, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
     return describe(_ingestor(request).format(kind))
 
@@ -351,6 +372,7 @@ async def get_format(kind: str, request: Request, principal: CurrentPrincipal) -
 @router.get(
     "/formats/{kind}/template.csv",
     summary="Blank CSV template (UTF-8 with BOM, `;`)",
+    description=FORMATS_AUTH,
     tags=["formats"],
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
@@ -367,6 +389,7 @@ async def template_csv(kind: str, request: Request, principal: CurrentPrincipal)
 @router.get(
     "/formats/{kind}/template.xlsx",
     summary="Blank XLSX template",
+    description=FORMATS_AUTH,
     tags=["formats"],
     response_class=Response,
     responses={200: {"content": {XLSX_MIME: {}}}},

@@ -29,3 +29,11 @@ async def test_every_documented_sample_is_accepted(test_settings: ServiceSetting
             )
             assert r.status_code == 202, (kind, r.text)
             assert r.json()["status"] in ("completed", "validated"), (kind, r.text)
+
+
+async def test_metrics_answer_without_a_redirect(test_settings: ServiceSettings) -> None:
+    settings = ingest_settings(test_settings)
+    async with running(settings) as client:
+        r = await client.get("/metrics", follow_redirects=False)
+        assert r.status_code == 200, r.status_code
+        assert "shkala_imports_total" in r.text or "python_info" in r.text
