@@ -12,9 +12,20 @@ from shkala_contracts.events import (
     plans,
     school_context,
     staffing,
+    withdrawals,
 )
 
-_MODULES = (org_units, assessment, attendance, staffing, school_context, indicators, plans, notify)
+_MODULES = (
+    org_units,
+    assessment,
+    attendance,
+    staffing,
+    school_context,
+    withdrawals,
+    indicators,
+    plans,
+    notify,
+)
 
 
 def _collect() -> dict[str, type[Event]]:

@@ -133,7 +133,7 @@ class Transaction:
         for r in records:
             while True:
                 try:
-                    produce(r.topic, r.value, r.key, headers=r.headers, on_delivery=cb)
+                    produce(r.topic, r.value, r.key, headers=r.headers, on_delivery=cb)  # type: ignore[arg-type]
                     break
                 except BufferError:  # local queue full: let deliveries drain
                     poll(0)

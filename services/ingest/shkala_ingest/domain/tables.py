@@ -288,16 +288,16 @@ def check_workbook(stream: IO[bytes], limits: ReadLimits = DEFAULT_LIMITS) -> Sh
                     window = tail + chunk
                     if not max_row and not max_col and (d := DIMENSION.search(window)):
                         end = d.group(1).decode().replace("$", "").split(":")[-1]
-                        m = re.fullmatch(r"([A-Z]{1,4})([0-9]{1,8})", end)
-                        if m:
+                        ref = re.fullmatch(r"([A-Z]{1,4})([0-9]{1,8})", end)
+                        if ref:
                             _check_extent(
-                                int(m[2]), column_number(m[1]), limits, f"dimension {end}"
+                                int(ref[2]), column_number(ref[1]), limits, f"dimension {end}"
                             )
-                    for m in CELL_REF.finditer(window):
-                        max_col = max(max_col, column_number(m.group(1)))
-                        max_row = max(max_row, int(m.group(2)))
-                    for m in ROW_REF.finditer(window):
-                        max_row = max(max_row, int(m.group(1)))
+                    for c in CELL_REF.finditer(window):
+                        max_col = max(max_col, column_number(c.group(1)))
+                        max_row = max(max_row, int(c.group(2)))
+                    for r in ROW_REF.finditer(window):
+                        max_row = max(max_row, int(r.group(1)))
                     _check_extent(max_row, max_col, limits, "")
                     tail = chunk[-256:]
         except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:

@@ -16,6 +16,7 @@ from shkala_contracts.formats import FORMATS, PERSONAL_IDS, UploadFormat
 from shkala_ingest.adapters.spool import TooLarge, spool
 from shkala_ingest.domain import templates
 from shkala_ingest.service_layer.imports import BatchSource, FileSource, Ingestor
+from shkala_ingest.service_layer.withdrawals import withdraw
 from shkala_runtime.auth import CurrentPrincipal, Principal
 from shkala_runtime.problems import PROBLEM_JSON, Problem
 
@@ -279,6 +280,49 @@ async def batch(
         respond_async=_respond_async(prefer),
     )
     return _respond(status, answer, replayed)
+
+
+class Withdrawal(BaseModel):
+    rows: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=10_000,
+        description="One row per fact: `school_id` and the format's natural-key fields "
+        "(raw personal ids, e.g. `student_id`, as in batches); see `natural_key` in "
+        "GET /formats/{kind}",
+    )
+    reason: str | None = Field(default=None, max_length=500, description="Why (kept on the log)")
+
+
+@router.post(
+    "/withdrawals/{kind}",
+    summary="Withdraw facts submitted by mistake (отзыв данных)",
+    description="Publishes a versioned withdrawal event on each named fact's own stream; "
+    "projections remove the fact. All rows must name facts on the log inside your tenant, "
+    "or nothing is withdrawn (422/403 with every row's error).",
+    tags=["imports"],
+    responses={
+        403: {"description": "A row names a school outside your tenant"},
+        404: {"description": "Unknown format"},
+        422: {"description": "A row names no fact on the log, or its key is invalid"},
+    },
+)
+async def withdraw_facts(
+    kind: str, request: Request, principal: CurrentPrincipal, body: Withdrawal
+) -> Response:
+    ingestor = _ingestor(request)
+    answer = await withdraw(
+        kind=kind,
+        principal=principal,
+        rows=body.rows,
+        reason=body.reason,
+        store=ingestor.store,
+        publisher=ingestor.publisher,
+        pseudonymiser=ingestor.pseudonymiser,
+        source=ingestor.settings.source,
+        topic_name=ingestor.settings.topic_name,
+        cap=ingestor.settings.max_reported_errors,
+    )
+    return JSONResponse(answer)
 
 
 @router.get(
