@@ -9,6 +9,7 @@ records), only the fact that they are wrong.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -419,6 +420,13 @@ class RowBuilder:
                 return Built(row, None, extras, errors)
         return Built(row, fact, extras)
 
+    def _mentioned(self, reason: str) -> str | None:
+        fields = self.fmt.fact.model_fields
+        for word in _WORD.findall(reason):
+            if word in fields and word not in self.fmt.fixed:
+                return word
+        return None
+
     def _error(
         self,
         row: int,
@@ -430,7 +438,15 @@ class RowBuilder:
         loc = err.get("loc") or ()
         reason = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         if not loc:
-            return RowError(row, None, None, reason)
+            # a rule across fields ("ЕГЭ needs test_score"): name the field it mentions
+            named = self._mentioned(reason)
+            if named is None:
+                return RowError(row, None, None, reason)
+            raw_name = PSEUDONYM_TO_RAW.get(named, named)
+            value = REDACTED if raw_name in PERSONAL_IDS else _short(data.get(named))
+            return RowError(
+                row, headers.get(raw_name) or headers.get(named) or named, value, reason
+            )
         name = str(loc[0])
         if (
             name == "tasks"
@@ -449,6 +465,9 @@ class RowBuilder:
         if err.get("type") == "missing":
             reason = "required" if name not in self.fmt.fixed else reason
         return RowError(row, header, value, reason)
+
+
+_WORD = re.compile(r"[a-z_]+")
 
 
 def _short(value: Any) -> Any:

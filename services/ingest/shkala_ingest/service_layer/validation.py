@@ -67,6 +67,12 @@ class Validation:
         self.org_units = fmt.kind == "org-units"
         self.parents: dict[str, tuple[int, Fact, Tenant]] = {}
         self._key_names = ", ".join(fmt.fact.key_fields)
+        by_field = {c.field: c.header for c in fmt.columns}
+        raw = {"student": "student_id", "teacher": "teacher_id", "mentor": "mentor_id",
+               "mentee": "mentee_id", "principal": "principal_id"}  # fmt: skip
+        self._key_headers = ", ".join(
+            by_field.get(raw.get(f, f), f) for f in fmt.fact.key_fields if f not in fmt.fixed
+        )
         self._school_header = (
             "school_id" if batch else next(c.header for c in fmt.columns if c.field == "school_id")
         )
@@ -142,7 +148,7 @@ class Validation:
                 [
                     RowError(
                         built.row,
-                        None,
+                        self._key_headers,
                         None,
                         f"same natural key ({self._key_names}) as row "
                         f"{int.from_bytes(prev[12:], 'big')}, other values",

@@ -109,3 +109,15 @@ def test_vocabulary_values_match_whatever_their_case() -> None:
     cells[at] = "прогул"
     errors = RowBuilder(fmt, PS).from_cells(2, cells, layout).errors
     assert [(e.column, e.value) for e in errors] == [("Причина", "прогул")]
+
+
+def test_a_rule_across_fields_names_the_column_it_is_about() -> None:
+    fmt = FORMATS["gia"]
+    row = dict(zip(templates.headers(fmt), templates.sample_row(fmt), strict=False))
+    row["Экзамен"], row["Тестовый балл"] = "ЕГЭ", ""
+    header = list(row)
+    layout, _ = match_headers(fmt, header)
+    built = RowBuilder(fmt, PS).from_cells(4, list(row.values()), layout)
+    assert [(e.column, e.reason) for e in built.errors] == [
+        ("Тестовый балл", "ЕГЭ needs test_score (0-100)")
+    ]
