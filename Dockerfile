@@ -1,7 +1,7 @@
 # One image recipe for every Shkala service, chosen by a build argument:
 #
 #   docker build --build-arg SERVICE=ingest -t shkala-ingest .
-#   (SERVICE is one of: ingest, indicators, plans, notify)
+#   (SERVICE is one of: ingest, indicators, plans, notify, web)
 #
 # The build stage installs only that workspace member and the members it depends on
 # (shkala-contracts, shkala-runtime) into /app/.venv, as wheels, from the locked uv.lock.
@@ -11,6 +11,17 @@
 
 ARG PYTHON_IMAGE=python:3.11-slim
 
+# ---------------------------------------------------------------------------- web assets
+# The workspace's browser libraries (ECharts, htmx) from the npm registry, pinned by
+# services/web/package-lock.json; only their dist files reach the image.
+FROM node:22-slim AS assets
+WORKDIR /assets
+COPY services/web/package.json services/web/package-lock.json ./
+RUN npm ci --no-audit --no-fund --omit=dev \
+ && mkdir -p /out/echarts/dist /out/htmx.org/dist \
+ && cp node_modules/echarts/dist/echarts.min.js /out/echarts/dist/ \
+ && cp node_modules/htmx.org/dist/htmx.min.js /out/htmx.org/dist/
+
 # ---------------------------------------------------------------------------- build
 FROM ${PYTHON_IMAGE} AS build
 
@@ -18,8 +29,8 @@ ARG SERVICE
 ARG UV_VERSION=0.13.9
 
 RUN case "${SERVICE}" in \
-      ingest|indicators|plans|notify) ;; \
-      *) echo "build with --build-arg SERVICE=<ingest|indicators|plans|notify> (got '${SERVICE}')" >&2; \
+      ingest|indicators|plans|notify|web) ;; \
+      *) echo "build with --build-arg SERVICE=<ingest|indicators|plans|notify|web> (got '${SERVICE}')" >&2; \
          exit 1 ;; \
     esac
 
@@ -45,6 +56,7 @@ COPY services/ingest/pyproject.toml services/ingest/
 COPY services/indicators/pyproject.toml services/indicators/
 COPY services/plans/pyproject.toml services/plans/
 COPY services/notify/pyproject.toml services/notify/
+COPY services/web/pyproject.toml services/web/
 COPY deploy/demo/pyproject.toml deploy/demo/
 RUN uv sync --frozen --no-dev --no-editable --package "shkala-${SERVICE}" --no-install-workspace
 
@@ -74,6 +86,8 @@ RUN groupadd --system --gid 10001 shkala \
       --shell /usr/sbin/nologin shkala
 
 COPY --from=build /app/.venv /app/.venv
+COPY --from=assets /out /app/assets
+ENV SHKALA_WEB_ASSETS_DIR=/app/assets
 WORKDIR /app
 USER 10001:10001
 

@@ -5,7 +5,7 @@ PYTEST_ARGS ?=
 
 include deploy/local/infra.mk
 
-.PHONY: help install test unit lint contracts compose-check up down status demo bench faults rebuild
+.PHONY: help install test unit lint contracts compose-check up down status demo bench faults rebuild screenshots
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -29,7 +29,7 @@ contracts: install  ## regenerate JSON Schemas and the AsyncAPI document from th
 compose-check:  ## docker-compose.yml parses
 	docker-compose -f docker-compose.yml config -q
 
-up: install infra-up  ## start infrastructure and the four services in the background
+up: install infra-up  ## start infrastructure and the five services (web on :8005) in the background
 	@deploy/local/services.sh start
 
 down:  ## stop what `make up` started
@@ -53,3 +53,6 @@ faults: install  ## kill -9, broker/database restarts, poison, duplicates on a p
 
 rebuild: install infra-up  ## replay the log into fresh indicator projections and switch over
 	uv run --frozen python -m shkala_indicators rebuild
+
+screenshots: install infra-up  ## regenerate docs/screenshots/ (the workspace's main pages, headless Chromium)
+	uv run --frozen python services/web/tools/screenshots.py

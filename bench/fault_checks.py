@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -124,9 +124,14 @@ def fold_plans_view(
 class Receiver:
     """A webhook endpoint on a fixed port; ``down()`` closes the port, ``up()`` reopens it."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(
+        self, port: int, verify: Callable[[dict[str, str], bytes], bool] | None = None
+    ) -> None:
         self.port = port
+        self.verify = verify
+        """When set, a delivery it returns False for is answered 401 (a bad signature)."""
         self.acked: Counter[str] = Counter()
+        self.refused = 0
         self.attempts = 0
         self._server: ThreadingHTTPServer | None = None
         self._lock = threading.Lock()
@@ -140,7 +145,15 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", 0)))
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                check = receiver.verify
+                if check is not None and not check(dict(self.headers.items()), body):
+                    self.send_response(401)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    with receiver._lock:
+                        receiver.refused += 1
+                    return
                 self.send_response(204)
                 self.send_header("content-length", "0")
                 self.end_headers()

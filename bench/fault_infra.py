@@ -24,6 +24,7 @@ class PrivateInfra:
         controller_port: int = 19093,
         ferretdb_port: int = 27019,
         ferretdb_debug_port: int = 28090,
+        postgres_port: int = 55433,
         local_dir: Path = ROOT / ".local/faults",
     ) -> None:
         self.kafka_port = kafka_port
@@ -36,6 +37,8 @@ class PrivateInfra:
             "SHKALA_FERRETDB_PORT": str(ferretdb_port),
             "SHKALA_FERRETDB_DEBUG_PORT": str(ferretdb_debug_port),
             "SHKALA_FERRETDB_LOG_LEVEL": "error",
+            # its own PostgreSQL cluster too (data under local_dir), never the shared one
+            "SHKALA_POSTGRES_PORT": str(postgres_port),
         }
         self.log_dir = local_dir / "logs"
 

@@ -1,6 +1,9 @@
 """`make faults`: the system under failures, on real Kafka and FerretDB.
 
-    uv run python -m bench.faults [--only NAME ...] [--keep-infra]
+    uv run python -m bench.faults [--only NAME ... | --ci] [--keep-infra]
+
+``--ci`` (what .ci/run runs, a few minutes): kill-9-indicators, kill-9-notify,
+poison-messages, duplicate-upload; the full suite is the default.
 
 Starts a private Kafka (127.0.0.1:19092) and FerretDB (27019) with data in .local/faults, so
 restarting them never disturbs the shared infrastructure; stops them at the end (also on
@@ -19,6 +22,11 @@ fault:
 | poison-messages | undecodable, schema-invalid, unknown type, wrong tenant (assessment topic) |
 | duplicate-upload | one file twice, one three times at once, one with a changed byte |
 | webhook-receiver-outage | the webhook receiver's port is closed for a while, then open |
+| sse-resume | a dashboard leaves; notify is killed -9, restarted; it resumes (Last-Event-ID) |
+| webhook-secret-rotation | the secret is rotated while webhooks flow; the receiver switches |
+| consumer-group-per-deployment | after the others: each group on the broker has one run's prefix |
+
+The notify scenarios are described in bench/fault_notify.py.
 
 What every scenario checks (``events``: rows / events involved; ``seconds``: wall time):
 
@@ -51,8 +59,9 @@ the stuck service), records that as ``unblocked_by`` and fails the scenario: the
 not heal itself. The counts are still taken after the recovery.
 
 Writes bench/results/faults-<date>.json ({"scenarios": [{name, events, lost, duplicated,
-seconds, ...}]}) and prints a markdown table; exits 1 when any scenario failed, lost,
-duplicated or differed from the clean recomputation.
+seconds, ...}]}) (``--ci``: faults-ci-<date>.json) and prints a markdown table and a closing
+``N passed, N failed``; exits 1 when any scenario failed, lost, duplicated or differed from
+the clean recomputation.
 """
 
 from __future__ import annotations
@@ -74,9 +83,11 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.fault_checks import POISON_HEADER, Receiver, fold_plans_view, headers
 from bench.fault_infra import PrivateInfra
+from bench.fault_notify import sse_resume, webhook_secret_rotation
 from bench.fault_world import (
     ROOT,
     Files,
@@ -101,6 +112,7 @@ NOTIFY_ENV = {
     "SHKALA_WEBHOOK_LEASE_S": "5",
     "SHKALA_WEBHOOK_POLL_INTERVAL_S": "0.5",
 }
+SSE_ENV = {"SHKALA_SSE_PING_S": "2"}  # checkpoint ids while nothing matches
 # notify delivers a few webhooks per second on FerretDB: a smaller upload for its scenarios.
 NOTIFY_KINDS = ("gia", "school-context")
 DOMAIN_TOPICS = ("shkala.indicators.v1", "shkala.plans.v1")
@@ -204,7 +216,8 @@ class Faults:
         st.upload("school-context")
         result = st.verify_indicators()
         dlq = asyncio.run(read_log([st.prefix + "shkala.facts.assessment.v1.dlq"]))
-        groups = ("shkala-indicators-projection",)  # the clean rebuild skips, never dead-letters
+        # the clean rebuild skips, never dead-letters
+        groups = (st.prefix + "shkala-indicators-partitioned",)
         missing = 0
         for group in groups:
             got = {
@@ -354,7 +367,13 @@ class Faults:
             "differing": wrong,
         }
 
-    def _notify(self, st: Stage, receiver: Receiver, fault: Callable[[], None]) -> dict[str, Any]:
+    def _notify(
+        self,
+        st: Stage,
+        receiver: Receiver,
+        fault: Callable[[], None],
+        on_subscribed: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
         st.procs.start()
         r = httpx.post(
             st.url("notify") + "/subscriptions",
@@ -364,6 +383,8 @@ class Faults:
         )
         if r.status_code != 201:
             raise RuntimeError(f"subscription: HTTP {r.status_code} {r.text[:300]}")
+        if on_subscribed is not None:
+            on_subscribed(r.json())
         st.upload_org_units()
         for kind in NOTIFY_KINDS:
             st.upload(kind)
@@ -451,8 +472,16 @@ SCENARIOS: dict[
         ("ingest", "indicators", "notify"),
         NOTIFY_ENV,
     ),
+    "sse-resume": (sse_resume, ("ingest", "indicators", "notify"), {**NOTIFY_ENV, **SSE_ENV}),
+    "webhook-secret-rotation": (
+        webhook_secret_rotation,
+        ("ingest", "indicators", "notify"),
+        NOTIFY_ENV,
+    ),
 }
 SCENARIOS.update(__import__("bench.faults_ingest", fromlist=["S"]).SCENARIOS)  # ingest's own
+# `--ci` (`.ci/run`): a few minutes, the faults every change could break.
+CI_SUBSET = ("kill-9-indicators", "kill-9-notify", "poison-messages", "duplicate-upload")
 
 
 def run_one(faults: Faults, name: str) -> dict[str, Any]:
@@ -470,10 +499,41 @@ def run_one(faults: Faults, name: str) -> dict[str, Any]:
     finally:
         st.stop()
     row["seconds"] = round(time.monotonic() - start, 1)
+    row["prefix"] = st.prefix
     row["notes"] = st.notes
     row["logs"] = str(st.work / name)
     log(f"  {name}: {json.dumps({k: v for k, v in row.items() if k not in ('notes', 'logs')})}")
     return row
+
+
+def consumer_groups_per_deployment(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every scenario was a deployment of its own on one broker: each consumer group the
+    broker knows must carry exactly one deployment's topic prefix (none is shared)."""
+    start = time.monotonic()
+
+    async def groups() -> list[str]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=ServiceSettings().kafka_bootstrap_servers)
+        await admin.start()
+        try:
+            return sorted(g[0] for g in await admin.list_consumer_groups())
+        finally:
+            await admin.close()
+
+    prefixes = [r["prefix"] for r in rows if r.get("prefix")]
+    found = asyncio.run(groups())
+    shared = [g for g in found if sum(g.startswith(p) for p in prefixes) != 1]
+    notes = [f"{len(found)} groups of {len(prefixes)} deployments"]
+    notes += [f"not one deployment's: {g}" for g in shared]
+    log(f"  consumer groups: {notes}")
+    return {
+        "name": "consumer-group-per-deployment",
+        "events": len(found),
+        "lost": 0,
+        "duplicated": len(shared),
+        "equal_to_clean": not shared and len(prefixes) > 1,
+        "seconds": round(time.monotonic() - start, 1),
+        "notes": notes,
+    }
 
 
 def ok(row: dict[str, Any]) -> bool:
@@ -486,10 +546,10 @@ def ok(row: dict[str, Any]) -> bool:
     )
 
 
-def write(rows: list[dict[str, Any]], total_s: float) -> Path:
+def write(rows: list[dict[str, Any]], total_s: float, kind: str = "faults") -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC)
-    path = RESULTS / f"faults-{now:%Y-%m-%d}.json"
+    path = RESULTS / f"{kind}-{now:%Y-%m-%d}.json"
     doc = {"measured_at": now.isoformat(timespec="seconds"), "seconds": round(total_s, 1)}
     path.write_text(json.dumps({**doc, "scenarios": rows}, ensure_ascii=False, indent=2) + "\n")
     lines = [
@@ -504,7 +564,9 @@ def write(rows: list[dict[str, Any]], total_s: float) -> Path:
             f"| {r['name']} | {r['events']} | {r['lost']} | {r['duplicated']} "
             f"| {r.get('equal_to_clean', '')} | {r['seconds']} | {result} |"
         )
+    passed = sum(1 for r in rows if ok(r))
     print("\n".join(lines) + f"\n\n{path.relative_to(ROOT)}, {total_s:.0f} s in all")
+    print(f"{passed} passed, {len(rows) - passed} failed", flush=True)
     return path
 
 
@@ -513,9 +575,12 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--only", nargs="+", choices=list(SCENARIOS), help="run these scenarios")
+    ap.add_argument(
+        "--ci", action="store_true", help=f"the short subset .ci/run runs: {', '.join(CI_SUBSET)}"
+    )
     ap.add_argument("--keep-infra", action="store_true", help="leave the private infra up")
     args = ap.parse_args()
-    names = args.only or list(SCENARIOS)
+    names = args.only or (list(CI_SUBSET) if args.ci else list(SCENARIOS))
     start = time.monotonic()
     infra = PrivateInfra()
     work = Path(tempfile.mkdtemp(prefix="shkala-faults-"))
@@ -526,15 +591,18 @@ def main() -> int:
         faults = Faults(work, infra)
         for name in names:
             rows.append(run_one(faults, name))
+        if len(rows) > 1:
+            rows.append(consumer_groups_per_deployment(rows))
     except KeyboardInterrupt:
         log("interrupted")
     finally:
         if not args.keep_infra:
             infra.down()
-    write(rows, time.monotonic() - start)
+    write(rows, time.monotonic() - start, "faults-ci" if args.ci else "faults")
     if all(ok(r) for r in rows):
         shutil.rmtree(work, ignore_errors=True)
-    return 0 if rows and len(rows) == len(names) and all(ok(r) for r in rows) else 1
+    ran = {r["name"] for r in rows}
+    return 0 if rows and ran >= set(names) and all(ok(r) for r in rows) else 1
 
 
 if __name__ == "__main__":

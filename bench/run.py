@@ -325,6 +325,10 @@ class Bench:
         self.backlog()
         log("rebuild from the log")
         self.rebuild()
+        log("web pages for the demo region (bench/web_pages.py)")
+        from bench import web_pages
+
+        self.results.update(web_pages.measure(a.web_seconds))
         return self.results
 
 
@@ -349,6 +353,7 @@ def write(results: dict[str, Any], args: argparse.Namespace) -> None:
         ("freshness_p95_ms", None),
         ("read_p50_ms", None),
         ("read_p99_ms", None),
+        ("web_page_p95_ms", "web_upstream_roadmap_p95_ms"),
     ]
     lines = ["| figure | value | raw limit in the same run |", "|---|---|---|"]
     for name, limit in pairs:
@@ -375,11 +380,13 @@ def main() -> int:
     ap.add_argument("--projection-timeout", type=float, default=1800)
     ap.add_argument("--rebuild-timeout", type=float, default=1800)
     ap.add_argument("--log-level", default="WARNING", help="of the services (logs: see stdout)")
+    ap.add_argument("--web-seconds", type=float, default=10, help="per page, bench/web_pages.py")
     ap.add_argument("--quick", action="store_true", help="small sizes, to check the harness")
     args = ap.parse_args()
     if args.quick:
         args.rows, args.limit_records, args.limit_docs, args.read_seconds = 20_000, 100_000, 5000, 5
         args.projection_timeout = args.rebuild_timeout = 180
+        args.web_seconds = 3
     write(Bench(args).run(), args)
     return 0
 

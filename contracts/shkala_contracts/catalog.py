@@ -6,6 +6,7 @@ from shkala_contracts.base import Event, Fact
 from shkala_contracts.events import (
     assessment,
     attendance,
+    cycle,
     indicators,
     notify,
     org_units,
@@ -24,6 +25,7 @@ _MODULES = (
     withdrawals,
     indicators,
     plans,
+    cycle,
     notify,
 )
 

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Local FerretDB (MongoDB wire protocol) with its embedded SQLite backend,
-# built from source with the Go toolchain on first use: no Docker, no Postgres.
+# Local FerretDB (MongoDB wire protocol), built from source with the Go toolchain on
+# first use: no Docker. Its backend is the project's own PostgreSQL cluster
+# (deploy/local/postgres.sh, started first by infra.sh) or, where PostgreSQL cannot be
+# installed, its embedded SQLite (slower: no filter but _id is pushed down; see ADR 0002).
 #
 #   deploy/local/ferretdb.sh fetch|start|stop|status|health
 #
-# Env: SHKALA_FERRETDB_PORT (27017), SHKALA_FERRETDB_DEBUG_PORT (28088, the
+# Env: SHKALA_FERRETDB_BACKEND (postgresql | sqlite, default postgresql),
+#      SHKALA_FERRETDB_PORT (27017), SHKALA_FERRETDB_DEBUG_PORT (28088, the
 #      HTTP /debug/readyz + /debug/metrics listener), SHKALA_FERRETDB_LOG_LEVEL
-#      (warn), SHKALA_LOCAL_DIR, SHKALA_CACHE_DIR.
+#      (warn), SHKALA_POSTGRES_PORT (55432), SHKALA_FERRETDB_POOL_MAX_CONNS (400),
+#      SHKALA_LOCAL_DIR, SHKALA_CACHE_DIR.
 set -euo pipefail
 
 SHKALA_COMPONENT=ferretdb
@@ -24,7 +28,20 @@ FERRETDB_BIN="${SHKALA_CACHE_DIR}/bin/ferretdb-${FERRETDB_VERSION}"
 FERRETDB_MOD="${SHKALA_DEPLOY_DIR}/ferretdb"
 FERRETDB_DATA="${SHKALA_DATA_DIR}/ferretdb"
 FERRETDB_LOG="${SHKALA_LOG_DIR}/ferretdb.log"
-FERRETDB_MARKER="ferretdb-${FERRETDB_VERSION} --handler=sqlite"
+FERRETDB_BACKEND="${SHKALA_FERRETDB_BACKEND:-postgresql}"
+case "${FERRETDB_BACKEND}" in
+  postgresql | sqlite) ;;
+  *) die "SHKALA_FERRETDB_BACKEND must be postgresql or sqlite, not '${FERRETDB_BACKEND}'" ;;
+esac
+POSTGRES_PORT="${SHKALA_POSTGRES_PORT:-55432}"
+# pgx's pool size; FerretDB holds one connection per statement of an update command
+# (the trap in ADR 0002), so this is the ceiling on concurrent update statements:
+# measured, a 150-statement bulk_write wedges at 50 and returns in 1.5 s at 200; at 200 a
+# creation (which holds the metadata lock) still deadlocked behind 200 busy connections.
+FERRETDB_POOL_MAX_CONNS="${SHKALA_FERRETDB_POOL_MAX_CONNS:-400}"
+# The local dir is part of the marker: the faults suite's private FerretDB (own
+# SHKALA_LOCAL_DIR) must never be taken for the shared one, or the other way round.
+FERRETDB_MARKER="ferretdb-${FERRETDB_VERSION} --handler=${FERRETDB_BACKEND} --state-dir=${FERRETDB_DATA}/state"
 
 cmd_fetch() {
   if [[ -x "${FERRETDB_BIN}" ]]; then
@@ -142,11 +159,20 @@ cmd_start() {
       die "port ${FERRETDB_PORT} or ${FERRETDB_DEBUG_PORT} is taken by another process; free it or set SHKALA_FERRETDB_PORT / SHKALA_FERRETDB_DEBUG_PORT"
     fi
     mkdir -p "${FERRETDB_DATA}/state"
-    say "starting FerretDB ${FERRETDB_VERSION} (SQLite in ${FERRETDB_DATA}) on 127.0.0.1:${FERRETDB_PORT}"
-    # --handler=sqlite must stay right after the binary: it is part of FERRETDB_MARKER.
-    spawn ferretdb "${FERRETDB_LOG}" "${FERRETDB_BIN}" --handler=sqlite \
-      --sqlite-url="file:${FERRETDB_DATA}/" \
+    local -a backend_args
+    if [[ "${FERRETDB_BACKEND}" == postgresql ]]; then
+      "${SHKALA_DEPLOY_DIR}/postgres.sh" health >/dev/null 2>&1 ||
+        die "PostgreSQL is not answering on 127.0.0.1:${POSTGRES_PORT}: run deploy/local/postgres.sh start (infra.sh up does), or set SHKALA_FERRETDB_BACKEND=sqlite"
+      backend_args=(--postgresql-url="postgres://postgres@127.0.0.1:${POSTGRES_PORT}/ferretdb?pool_max_conns=${FERRETDB_POOL_MAX_CONNS}")
+      say "starting FerretDB ${FERRETDB_VERSION} (PostgreSQL on 127.0.0.1:${POSTGRES_PORT}) on 127.0.0.1:${FERRETDB_PORT}"
+    else
+      backend_args=(--sqlite-url="file:${FERRETDB_DATA}/")
+      say "starting FerretDB ${FERRETDB_VERSION} (SQLite in ${FERRETDB_DATA}) on 127.0.0.1:${FERRETDB_PORT}"
+    fi
+    # --handler and --state-dir must stay right after the binary: they are FERRETDB_MARKER.
+    spawn ferretdb "${FERRETDB_LOG}" "${FERRETDB_BIN}" --handler="${FERRETDB_BACKEND}" \
       --state-dir="${FERRETDB_DATA}/state" \
+      "${backend_args[@]}" \
       --listen-addr="127.0.0.1:${FERRETDB_PORT}" \
       --debug-addr="127.0.0.1:${FERRETDB_DEBUG_PORT}" \
       --telemetry=disable \

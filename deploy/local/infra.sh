@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# All local infrastructure at once: Kafka + FerretDB.
+# All local infrastructure at once: Kafka + FerretDB (on PostgreSQL unless
+# SHKALA_FERRETDB_BACKEND=sqlite).
 #
 #   deploy/local/infra.sh up      # fetch (first use) + start both, wait healthy
 #   deploy/local/infra.sh down    # stop both (caches and data kept)
@@ -14,6 +15,21 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 KAFKA="${SHKALA_DEPLOY_DIR}/kafka.sh"
 FERRETDB="${SHKALA_DEPLOY_DIR}/ferretdb.sh"
+POSTGRES="${SHKALA_DEPLOY_DIR}/postgres.sh"
+BACKEND="${SHKALA_FERRETDB_BACKEND:-postgresql}"
+
+# database CMD: FerretDB and its backend, in dependency order (the backend first on
+# start, last on stop).
+database() {
+  if [[ "${BACKEND}" != postgresql ]]; then
+    "${FERRETDB}" "$1"
+    return
+  fi
+  case "$1" in
+    stop) "${FERRETDB}" stop && "${POSTGRES}" stop ;;
+    *) "${POSTGRES}" "$1" && "${FERRETDB}" "$1" ;;
+  esac
+}
 
 # run_both CMD: run CMD on both services in parallel (each fetch is I/O bound
 # and each start mostly waits), then fail if either failed.
@@ -21,7 +37,7 @@ run_both() {
   local cmd="$1" kpid fpid rc=0
   "${KAFKA}" "${cmd}" &
   kpid=$!
-  "${FERRETDB}" "${cmd}" &
+  database "${cmd}" &
   fpid=$!
   wait "${kpid}" || rc=1
   wait "${fpid}" || rc=1
@@ -36,9 +52,11 @@ cmd_up() {
     require_tool mvn "fetch the Kafka jars from Maven Central"
   [[ -x "${SHKALA_CACHE_DIR}/bin/ferretdb-1.24.0" ]] ||
     require_tool go "build FerretDB from the Go module proxy"
+  [[ "${BACKEND}" == postgresql || "${BACKEND}" == sqlite ]] ||
+    die "SHKALA_FERRETDB_BACKEND must be postgresql or sqlite, not '${BACKEND}'"
   # start implies fetch; both run in parallel.
   run_both start || die "infra up failed (see messages above; logs in ${SHKALA_LOG_DIR})"
-  say "up: Kafka 127.0.0.1:${SHKALA_KAFKA_PORT:-9092}, FerretDB mongodb://127.0.0.1:${SHKALA_FERRETDB_PORT:-27017}"
+  say "up: Kafka 127.0.0.1:${SHKALA_KAFKA_PORT:-9092}, FerretDB mongodb://127.0.0.1:${SHKALA_FERRETDB_PORT:-27017} (${BACKEND} backend)"
 }
 
 cmd_down() { run_both stop; }
@@ -47,6 +65,10 @@ cmd_status() {
   local rc=0
   "${KAFKA}" status || rc=1
   "${KAFKA}" health || rc=1
+  if [[ "${BACKEND}" == postgresql ]]; then
+    "${POSTGRES}" status || rc=1
+    "${POSTGRES}" health || rc=1
+  fi
   "${FERRETDB}" status || rc=1
   "${FERRETDB}" health || rc=1
   return "${rc}"
@@ -54,6 +76,7 @@ cmd_status() {
 
 cmd_reset() {
   cmd_down
+  [[ "${BACKEND}" != postgresql ]] || "${POSTGRES}" purge
   say "deleting ${SHKALA_DATA_DIR} (caches in ${SHKALA_CACHE_DIR} are kept)"
   rm -rf "${SHKALA_DATA_DIR}"
 }

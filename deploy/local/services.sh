@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start, stop and check the four Shkala services as background processes (make up / make down).
+# Start, stop and check the five Shkala services as background processes (make up / make down).
 # Pids in .local/run, logs in .local/logs; `start` returns when every /ready answers 200.
 set -euo pipefail
 
@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LOCAL="${SHKALA_LOCAL_DIR:-$ROOT/.local}"
 RUN="$LOCAL/run"
 LOGS="$LOCAL/logs"
-SERVICES=(ingest:8001 indicators:8002 plans:8003 notify:8004)
+SERVICES=(ingest:8001 indicators:8002 plans:8003 notify:8004 web:8005)
 READY_TIMEOUT="${SHKALA_READY_TIMEOUT:-90}"
 # The demo region's id (deploy/demo): tokens and data must name the region the services serve.
 export SHKALA_REGION_ID="${SHKALA_REGION_ID:-99}"

@@ -7,13 +7,14 @@ Development tokens come from ``shkala token`` (HS256 with the configured secret)
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Iterable
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
 
 from shkala_contracts import Tenant
 from shkala_runtime.problems import Problem
@@ -24,38 +25,137 @@ class Role(StrEnum):
     SCHOOL = "school"
     MUNICIPALITY = "municipality"
     REGION = "region"
+    # Municipal staff with a duty in some directions (seed 002): their tenant is their
+    # municipality's (a Principal keeps role=MUNICIPALITY and says the duty in ``duty``), so
+    # every tenant check treats them as the municipality; plans narrows their writes.
+    COORDINATOR = "coordinator"
+    EXECUTOR = "executor"
+
+
+DUTIES = (Role.COORDINATOR, Role.EXECUTOR)
+
+
+ClaimId = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+]
+
+
+class Forbidden(Problem):
+    """A principal may not act on a unit it named (403, ``urn:shkala:problem:forbidden``)."""
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(403, "Forbidden", detail, type="forbidden", **extensions)
 
 
 class Principal(BaseModel):
-    """Who calls: a role bound to a tenant (region, and municipality/school for narrower roles)."""
+    """Who calls: a role bound to a tenant (region, and municipality/school for narrower roles).
 
-    model_config = ConfigDict(frozen=True)
+    A municipality principal always names its municipality, a school principal its school and
+    that school's municipality; claims narrower than the role (a region token naming a
+    school) are dropped, so a principal's scope is its role's and nothing else.
+    """
+
+    model_config = ConfigDict(frozen=True, strict=True)
 
     subject: str
     role: Role
-    region: str
-    municipality: str | None = None
-    school: str | None = None
+    region: ClaimId
+    municipality: ClaimId | None = None
+    school: ClaimId | None = None
+    duty: Role | None = None
+    """coordinator or executor: a municipal official's part in ``directions``."""
+    directions: tuple[str, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scope_of_role(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            if data.get("role") in DUTIES:
+                # municipal staff with a duty: the municipality's tenant, the duty kept apart
+                data = {**data, "duty": Role(data["role"]), "role": Role.MUNICIPALITY}
+            role = data.get("role")
+            if role in (Role.REGION, Role.REGION.value):
+                data = {**data, "municipality": None, "school": None}
+            elif role in (Role.MUNICIPALITY, Role.MUNICIPALITY.value):
+                data = {**data, "school": None}
+            if isinstance(role, str) and role in {r.value for r in Role}:
+                data = {**data, "role": Role(role)}
+        return data
+
+    @model_validator(mode="after")
+    def _claims_of_role(self) -> Principal:
+        if self.role is Role.MUNICIPALITY and not self.municipality:
+            raise ValueError("a municipality token must name its municipality")
+        if self.role is Role.SCHOOL and not (self.school and self.municipality):
+            raise ValueError("a school token must name its school and its municipality")
+        return self
+
+    @property
+    def scope(self) -> str:
+        """The unit the principal speaks for, as people read it: ``school sch1``."""
+        return f"{self.role.value} {self.school or self.municipality or self.region}"
 
     def can_access(self, tenant: Tenant) -> bool:
-        if tenant.region != self.region:
-            return False
-        if self.role is Role.REGION:
-            return True
-        if self.role is Role.MUNICIPALITY:
-            return tenant.municipality == self.municipality
-        return tenant.school is not None and tenant.school == self.school
+        return refusal(self, (tenant,)) is None
 
     def require(self, tenant: Tenant) -> None:
-        if not self.can_access(tenant):
-            raise Problem(
-                403,
-                "Forbidden",
-                f"a {self.role.value} token for "
-                f"{self.school or self.municipality or self.region} cannot access "
-                f"{tenant.school or tenant.municipality or tenant.region}",
-                type="forbidden",
+        authorize(self, (tenant,))
+
+
+def unit_name(unit: Tenant) -> str:
+    if unit.school:
+        return f"school {unit.school}"
+    if unit.municipality:
+        return f"municipality {unit.municipality}"
+    return f"region {unit.region}"
+
+
+def refusal(
+    principal: Principal,
+    units: Iterable[Tenant],
+    *,
+    roles: Collection[Role] | None = None,
+    action: str = "access",
+) -> str | None:
+    """The one decision "may this principal act on these units": ``None`` when it may, else
+    why not (the first unit refused). Every read and every write of every service asks it.
+
+    A unit is a ``Tenant``: ``(region)`` the region itself, ``(region, m)`` a municipality,
+    ``(region, m, s)`` a school in municipality ``m`` as the registry knows it. The region
+    acts on everything in its region; a municipality on itself and its schools; a school on
+    itself only. ``roles`` narrows who may act at all (renaming a municipality: the region).
+    """
+    if roles is not None and principal.role not in roles:
+        allowed = " or ".join(sorted(r.value for r in roles))
+        return f"only a {allowed} token may {action}; this is a {principal.scope} token"
+    for unit in units:
+        if unit.region != principal.region:
+            ok = False
+        elif principal.role is Role.REGION:
+            ok = True
+        elif principal.role is Role.MUNICIPALITY:
+            ok = unit.municipality == principal.municipality
+        else:
+            ok = (
+                unit.school is not None
+                and unit.school == principal.school
+                and unit.municipality in (None, principal.municipality)
             )
+        if not ok:
+            return f"a {principal.scope} token cannot {action} {unit_name(unit)}"
+    return None
+
+
+def authorize(
+    principal: Principal,
+    units: Iterable[Tenant],
+    *,
+    roles: Collection[Role] | None = None,
+    action: str = "access",
+) -> None:
+    """Raise ``Forbidden`` unless ``refusal`` allows every unit."""
+    if why := refusal(principal, units, roles=roles, action=action):
+        raise Forbidden(why)
 
 
 def issue_token(
@@ -66,11 +166,14 @@ def issue_token(
     municipality: str | None = None,
     school: str | None = None,
     subject: str = "dev",
+    directions: tuple[str, ...] = (),
     ttl: dt.timedelta = dt.timedelta(hours=12),
 ) -> str:
     role = Role(role)
     if role is Role.MUNICIPALITY and not municipality:
         raise ValueError("a municipality token needs --municipality")
+    if role in DUTIES and not (municipality and directions):
+        raise ValueError(f"a {role.value} token needs --municipality and --directions")
     if role is Role.SCHOOL and not (school and municipality):
         raise ValueError("a school token needs --school and --municipality")
     now = dt.datetime.now(dt.UTC)
@@ -84,6 +187,7 @@ def issue_token(
         "region": region or settings.region_id,
         "municipality": municipality,
         "school": school,
+        "directions": list(directions) or None,
     }
     return jwt.encode(
         {k: v for k, v in claims.items() if v is not None},
@@ -100,7 +204,7 @@ def decode_token(settings: ServiceSettings, token: str) -> Principal:
             algorithms=["HS256"],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={"require": ["exp", "sub", "role"]},
+            options={"require": ["exp", "sub", "role", "region"]},
         )
         return Principal(
             subject=claims["sub"],
@@ -108,8 +212,18 @@ def decode_token(settings: ServiceSettings, token: str) -> Principal:
             region=claims["region"],
             municipality=claims.get("municipality"),
             school=claims.get("school"),
+            directions=tuple(claims.get("directions") or ()),
         )
-    except (jwt.PyJWTError, KeyError, ValidationError) as exc:
+    except ValidationError as exc:
+        # the claims are signed but do not make a principal (unknown role, a municipality
+        # token without its municipality…): refused whoever signed them
+        reasons = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'claims'}: {e['msg']}" for e in exc.errors()
+        )
+        raise Problem(
+            401, "Unauthorized", f"bearer token rejected: {reasons}", type="unauthorized"
+        ) from exc
+    except (jwt.PyJWTError, KeyError, TypeError) as exc:
         raise Problem(
             401, "Unauthorized", f"bearer token rejected: {exc}", type="unauthorized"
         ) from exc

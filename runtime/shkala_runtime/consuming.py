@@ -14,7 +14,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka.coordinator.assignors.abstract import AbstractPartitionAssignor
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -108,13 +110,23 @@ def subscribe_events(
     dead_letters: DeadLetters,
     max_records: int = 2000,
     max_partition_fetch_bytes: int = 1 << 20,
-) -> None:
+    listener: ConsumerRebalanceListener | None = None,
+    partition_assignment_strategy: Sequence[type[AbstractPartitionAssignor]] = (
+        RoundRobinPartitionAssignor,
+    ),
+) -> Any:
     """Register a batch subscriber with commit-after-processing and dead-lettering.
 
     A consumer whose cost is per batch more than per event (a projection) asks for large
-    batches: ``max_records`` and the bytes fetched per partition bound how large."""
+    batches: ``max_records`` and the bytes fetched per partition bound how large.
 
-    @broker.subscriber(
+    A consumer that keeps state per partition passes a rebalance ``listener`` (load the
+    state of assigned partitions and seek to where it resumes, drop revoked ones; the
+    subscriber returned has the aiokafka ``consumer`` once started) and, when its topics are
+    co-partitioned by the same key, the range assignor (partition *i* of every topic to the
+    same instance)."""
+
+    subscriber = broker.subscriber(
         *topics,
         group_id=group_id,
         batch=True,
@@ -124,7 +136,11 @@ def subscribe_events(
         isolation_level="read_committed",  # an import is all on the log or none of it
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_ignore_body,
+        listener=listener,
+        partition_assignment_strategy=partition_assignment_strategy,
     )
+
+    @subscriber
     async def on_batch(message: KafkaMessage, consumer: Consumer) -> None:
         raw = message.raw_message
         records: tuple[ConsumerRecord[bytes, bytes], ...] = (
@@ -141,6 +157,8 @@ def subscribe_events(
         for d in good:
             EVENTS_CONSUMED.labels(group_id, d.envelope.type).inc()
         _record_lag(consumer, group_id, records)
+
+    return subscriber
 
 
 def _record_lag(

@@ -21,7 +21,12 @@ def health_router(checks: Mapping[str, Check], timeout_s: float = 2.0) -> APIRou
     @router.get(
         "/ready",
         summary="Readiness: Kafka and the database answer",
-        responses={503: {"description": "a dependency does not answer"}},
+        responses={
+            503: {
+                "description": "a dependency does not answer",
+                "content": {"application/json": {}},
+            }
+        },
     )
     async def ready() -> JSONResponse:
         results: dict[str, str] = {}

@@ -18,6 +18,10 @@ class ServiceSettings(BaseSettings):
     )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    http_max_json_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        description="Largest JSON request body (413 above it); uploads have their own limits",
+    )
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_client_prefix: str = "shkala"
@@ -49,6 +53,12 @@ class ServiceSettings(BaseSettings):
     def topic_name(self, base: str) -> str:
         """The real name of a catalogue topic in this deployment."""
         return self.kafka_topic_prefix + base
+
+    def consumer_group(self, name: str) -> str:
+        """The real name of a consumer group of this deployment: the topic prefix is part of
+        it, so two deployments on one broker (each with its own prefix) never share a group
+        and never take each other's partitions or offsets."""
+        return self.kafka_topic_prefix + name
 
     @property
     def source(self) -> str:

@@ -72,3 +72,22 @@ class SchoolRegistered(Fact):
     network_leader_id: OrgId | None = Field(
         default=None, description="Ведущая школа сетевой пары (для ШНОР)"
     )
+
+
+class SchoolMoved(Fact):
+    """A school moved to another municipality (переподчинение ОО) — by the region only.
+
+    Published just before the ``SchoolRegistered`` that carries the new municipality, on the
+    school's partition: consumers that fold ``SchoolRegistered`` need nothing else; this
+    event is the record that the move happened, who it was from and to. One stream per
+    school: a later move is the stream's next version.
+    """
+
+    event_type: ClassVar[str] = "ru.shkala.org.school_moved.v1"
+    topic: ClassVar[str] = TOPIC
+    key_fields: ClassVar[tuple[str, ...]] = ("school_id",)
+
+    region_id: OrgId
+    school_id: OrgId
+    from_municipality_id: OrgId
+    to_municipality_id: OrgId

@@ -623,7 +623,17 @@ def where_to_look(cfg: Config, info: RegionInfo, members: list[dict[str, Any]], 
         settings, Role.SCHOOL, region=info.region_id, municipality=mun, school=sid
     )
     ind, period = cfg.url("indicators"), info.latest
-    lines = ["", "Shkala is running with the demo region. Where to look:"]
+    web = os.environ.get("SHKALA_DEMO_WEB_URL", "http://127.0.0.1:8005")
+    lines = [
+        "",
+        f"The workspace (рабочее место): {web}/login — one-click development sign-in:",
+        f"  region        {web}/login/dev/region",
+        f"  municipality  {web}/login/dev/municipality?municipality={quote(mun)}",
+        f"  school        {web}/login/dev/school?school={quote(sid)}",
+        f"  public page   {web}/public (no sign-in)",
+        "",
+        "Shkala is running with the demo region. Where to look:",
+    ]
     for name in cfg.ports:
         lines.append(f"  {name:<11} API docs  {cfg.url(name)}/docs")
     lines += [

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import functools
 import logging
 from dataclasses import dataclass
 
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
+from shkala_contracts.events.indicators import TOPIC as DERIVED_TOPIC
+from shkala_contracts.events.org_units import TOPIC as ORG_TOPIC
 from shkala_contracts.topics import FACT_TOPICS
+from shkala_indicators.adapters.read_feed import ReadFeed
 from shkala_indicators.adapters.store import Pointer
 from shkala_indicators.domain import catalogue as catalogue_mod
 from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.entrypoints import http
-from shkala_indicators.service_layer.consumer import make_handler
+from shkala_indicators.service_layer.consumer import Assignment, make_handler
 from shkala_indicators.service_layer.projection import Projector
 from shkala_indicators.service_layer.read import ReadModel
-from shkala_indicators.service_layer.rebuild import catch_up
+from shkala_indicators.service_layer.read_table import ReadTable
 from shkala_indicators.settings import Settings
 from shkala_runtime.consuming import DeadLetters, subscribe_events
 from shkala_runtime.kafka import EventPublisher, make_broker
@@ -48,34 +49,8 @@ class Service:
     projector: Projector
     pointer: Pointer
     dead_letters: DeadLetters
-
-
-class PeriodicFlush:
-    """Writes the live values view every few seconds, so a burst that ends on a full batch
-    still reaches the ``values`` collection; and once more at shutdown."""
-
-    def __init__(self, projector: Projector, every_s: float) -> None:
-        self.projector = projector
-        self.every_s = every_s
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.every_s)
-            try:
-                await self.projector.flush_live()
-            except Exception:  # the next tick (or the next batch) tries again
-                log.exception("flushing the values view failed")
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self.projector.flush_live()
+    table: ReadTable
+    feed: ReadFeed
 
 
 def load_catalogue(settings: Settings) -> Catalogue:
@@ -98,24 +73,27 @@ def bootstrap(settings: Settings | None = None, *, consume: bool = True) -> Serv
         publisher=publisher,
         full_batch=settings.indicators_batch_size,
     )
-    flusher = PeriodicFlush(projector, settings.indicators_flush_interval_s)
     dead_letters = DeadLetters(publisher.send_raw, settings.projection_group)
+    assignment = Assignment(pointer, projector)
     if consume:
-        subscribe_events(
+        # every topic is keyed by school id with the same partition count: the range
+        # assignor gives one instance partition i of all of them (a school's registration
+        # and its facts)
+        assignment.subscriber = subscribe_events(
             broker,
             *(settings.topic_name(t.name) for t in FACT_TOPICS),
             group_id=settings.projection_group,
-            handler=make_handler(
-                pointer,
-                projector,
-                functools.partial(
-                    catch_up, settings, projector=projector, group_id=settings.projection_group
-                ),
-            ),
+            handler=make_handler(pointer, projector, assignment),
             dead_letters=dead_letters,
             max_records=settings.indicators_batch_size,
             max_partition_fetch_bytes=8 << 20,
+            listener=assignment,
+            partition_assignment_strategy=(RangePartitionAssignor,),
         )
+    table = ReadTable(catalogue)
+    feed = ReadFeed(
+        settings, table, [settings.topic_name(ORG_TOPIC), settings.topic_name(DERIVED_TOPIC)]
+    )
 
     async def prepare() -> None:
         await (await pointer.current()).ensure_indexes()
@@ -128,15 +106,28 @@ def bootstrap(settings: Settings | None = None, *, consume: bool = True) -> Serv
         mongo=mongo,
         publisher=publisher,
         routers=[http.router],
-        on_start=[prepare, *([flusher.start] if consume else [])],
-        on_stop=[flusher.stop] if consume else [],
+        on_start=[prepare, feed.start],
+        on_stop=[feed.stop],
     )
-    app.state.read_model = ReadModel(
+    read = ReadModel(
         pointer,
         catalogue,
-        projector.live_view if consume else None,
+        table,
         catalogue_mod.load_versions(settings.indicators_catalogue_file),
+        progressed=lambda: feed.progressed,
     )
+    read.derived_topic = settings.topic_name(DERIVED_TOPIC)
+    app.state.read_model = read
     return Service(
-        settings, broker, mongo, publisher, app, catalogue, projector, pointer, dead_letters
+        settings,
+        broker,
+        mongo,
+        publisher,
+        app,
+        catalogue,
+        projector,
+        pointer,
+        dead_letters,
+        table,
+        feed,
     )

@@ -22,12 +22,10 @@ class Settings(ServiceSettings):
         "its size (the cells it touches are written once), so a lagging projection catches "
         "up in large batches",
     )
-    indicators_flush_interval_s: float = Field(
-        default=10.0,
-        description="While the projection lags, how often the queryable values collection is "
-        "written (the API of the consuming instance answers from memory at once)",
-    )
 
     @property
     def projection_group(self) -> str:
-        return f"{self.kafka_client_prefix}-{self.service_name}-projection"
+        # "-partitioned": the members keep state per partition and need the range assignor;
+        # a group of the earlier projection (round-robin) cannot be joined with it
+        # the topic prefix is part of it: two deployments on one broker never share a group
+        return self.consumer_group(f"{self.kafka_client_prefix}-{self.service_name}-partitioned")

@@ -19,6 +19,7 @@ from shkala_notify.entrypoints import http
 from shkala_notify.service_layer.fanout import FanOut
 from shkala_notify.service_layer.live import LiveConsumer, LiveHub
 from shkala_notify.service_layer.names import OrgNames
+from shkala_notify.service_layer.retention import RetentionSweeper
 from shkala_notify.service_layer.worker import DeliveryWorker
 from shkala_notify.settings import Settings
 from shkala_runtime.consuming import DeadLetters, subscribe_events
@@ -76,13 +77,18 @@ def bootstrap(settings: Settings | None = None, *, resolver: Resolver | None = N
     subscribe_events(
         broker,
         *topics,
-        group_id=settings.kafka_topic_prefix + settings.notify_consumer_group,
+        group_id=settings.consumer_group(settings.notify_consumer_group),
         handler=fanout.handle,
-        dead_letters=DeadLetters(publisher.send_raw, settings.notify_consumer_group),
+        dead_letters=DeadLetters(
+            publisher.send_raw, settings.consumer_group(settings.notify_consumer_group)
+        ),
         max_records=500,
     )
-    hub = LiveHub(names, settings.live_queue_size)
+    hub = LiveHub(names, settings.live_queue_size, settings, checkpoint_s=settings.sse_ping_s)
     live = LiveConsumer(settings, topics, hub)
+    retention = RetentionSweeper(
+        store, settings.webhook_delivery_retention_days, settings.webhook_retention_interval_s
+    )
     app = create_service_app(
         settings,
         title=TITLE,
@@ -91,8 +97,10 @@ def bootstrap(settings: Settings | None = None, *, resolver: Resolver | None = N
         mongo=mongo,
         publisher=publisher,
         routers=[http.router],
-        on_start=[store.create_indexes, live.start, worker.start],
-        on_stop=[worker.stop, live.stop],
+        on_start=[store.create_indexes, live.start, worker.start, retention.start],
+        on_stop=[retention.stop, worker.stop, live.stop],
     )
-    app.state.notify = http.Components(store, guard, names, hub, settings.sse_ping_s)
+    app.state.notify = http.Components(
+        store, guard, names, hub, settings.sse_ping_s, settings.webhook_secret_overlap_s
+    )
     return Service(settings, broker, mongo, publisher, app, store, worker, hub)

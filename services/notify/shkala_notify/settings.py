@@ -38,5 +38,17 @@ class Settings(ServiceSettings):
             "local development and tests only"
         ),
     )
+    webhook_secret_overlap_s: float = Field(
+        default=24 * 3600,
+        description="After a secret rotation, how long the previous secret still signs too",
+    )
+    webhook_delivery_retention_days: float = Field(
+        default=30.0,
+        description="Delivered and failed delivery records older than this are deleted "
+        "(pending ones are kept); 0 keeps them forever",
+    )
+    webhook_retention_interval_s: float = Field(
+        default=3600.0, description="How often the retention sweep runs"
+    )
     live_queue_size: int = Field(default=1000, description="Per SSE listener, oldest dropped")
     sse_ping_s: float = 15.0

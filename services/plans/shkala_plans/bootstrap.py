@@ -8,18 +8,22 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
 from shkala_plans.adapters.event_store import ConcurrencyError, EventStore
 from shkala_plans.adapters.indicator_values import IndicatorValues
+from shkala_plans.adapters.lease import Lease
+from shkala_plans.adapters.org_units import OrgUnits
 from shkala_plans.adapters.outbox import OutboxRelay, Publisher
+from shkala_plans.domain.cycle_card import card_template, load_cycle_card
 from shkala_plans.domain.model import DomainError, NotFound
+from shkala_plans.domain.periods import NotAllowed
 from shkala_plans.domain.templates import Template, load_seed_templates
-from shkala_plans.entrypoints import consumers, http
-from shkala_plans.service_layer import services
+from shkala_plans.entrypoints import consumers, cycle_http, http, periods_http
+from shkala_plans.service_layer import scheduling, services
 from shkala_plans.service_layer.services import Deps
 from shkala_plans.settings import Settings
 from shkala_runtime.consuming import DeadLetters
@@ -68,7 +72,7 @@ def bootstrap(
     relay = OutboxRelay(
         db, relay_publisher or publisher, settings, poll_seconds=settings.plans_relay_poll_s
     )
-    deps = Deps(EventStore(db), IndicatorValues(db), relay.nudge)
+    deps = Deps(EventStore(db), IndicatorValues(db), OrgUnits(db), relay.nudge)
     consumers.subscribe(
         broker,
         settings,
@@ -76,15 +80,24 @@ def bootstrap(
         DeadLetters(publisher.send_raw, settings.plans_consumer_group),
         settings.kafka_topic_prefix + settings.plans_consumer_group,
     )
+    consumers.subscribe_org_units(
+        broker,
+        settings,
+        deps,
+        DeadLetters(publisher.send_raw, settings.plans_org_units_group),
+        settings.kafka_topic_prefix + settings.plans_org_units_group,
+    )
     tasks: list[asyncio.Task[None]] = []
 
+    # once per deployment: the instance holding the lease runs it (docs in scheduling.py)
+    interval = settings.plans_scheduler_interval_s
+    lease = Lease(db, "deadline-scheduler", max(30.0, 3 * scheduling.tick_seconds(interval)))
+
+    async def scheduler_run() -> None:
+        await services.run_scheduler(deps, dt.date.today(), settings.plans_due_lead_days)
+
     async def scheduler_loop() -> None:
-        while True:
-            await asyncio.sleep(settings.plans_scheduler_interval_s)
-            try:
-                await services.run_scheduler(deps, dt.date.today(), settings.plans_due_lead_days)
-            except Exception:
-                log.exception("deadline scheduler run failed")
+        await scheduling.run_forever(lease, scheduler_run, interval)
 
     async def on_start() -> None:
         await deps.store.setup()
@@ -107,15 +120,25 @@ def bootstrap(
         broker=broker,
         mongo=mongo,
         publisher=publisher,
-        routers=[http.router],
+        # the roadmap/recommendation/measure routes pass the duty guard first (coordinators
+        # and executors change only their directions / their rows)
+        routers=[_guarded(http.router), periods_http.router, cycle_http.router],
         on_start=[on_start],
         on_stop=[on_stop],
     )
-    templates = {t.id: t for t in load_seed_templates()}
+    card = load_cycle_card()
+    templates = {t.id: t for t in (*load_seed_templates(), card_template(card))}
+    app.state.plans_cycle_card = card
     app.state.plans_deps = deps
     app.state.plans_templates = templates
     install_error_mapping(app)
     return Service(settings, broker, mongo, publisher, app, deps, relay, templates)
+
+
+def _guarded(router: APIRouter) -> APIRouter:
+    guarded = APIRouter(dependencies=[Depends(cycle_http.duty_guard)])
+    guarded.include_router(router)
+    return guarded
 
 
 def install_error_mapping(app: FastAPI) -> None:
@@ -142,6 +165,10 @@ def install_error_mapping(app: FastAPI) -> None:
             Problem(422, "Refused by the plan's rules", str(exc), type="domain-rule"), request
         )
 
+    async def not_allowed(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(Problem(403, "Forbidden", str(exc), type="forbidden"), request)
+
+    app.add_exception_handler(NotAllowed, not_allowed)
     app.add_exception_handler(ConcurrencyError, conflict)
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(DomainError, refused)

@@ -14,6 +14,10 @@ class Settings(ServiceSettings):
         default="shkala-plans-effectiveness",
         description="Consumer group reading the indicators topic (prefixed like topics)",
     )
+    plans_org_units_group: str = Field(
+        default="shkala-plans-org-units",
+        description="Consumer group reading the org-unit registry topic (prefixed like topics)",
+    )
     plans_scheduler_interval_s: float = Field(
         default=3600.0, description="How often row-due/overdue is checked; 0 disables"
     )

@@ -9,18 +9,83 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from shkala_contracts import Tenant
-from shkala_indicators.service_layer.read import Analyses, ReadModel, previous_period
+from shkala_indicators.service_layer.read import (
+    WAIT_MS_DEFAULT,
+    WAIT_MS_MAX,
+    Analyses,
+    NotYetApplied,
+    ReadModel,
+    previous_period,
+)
 from shkala_runtime.auth import CurrentPrincipal, Role
 from shkala_runtime.problems import Problem
 
-router = APIRouter(tags=["indicators"])
+
+def parse_after(values: list[str]) -> list[tuple[str, int, int]]:
+    out = []
+    for raw in values:
+        parts = raw.rsplit(":", 2)
+        if len(parts) != 3 or not parts[0] or not parts[1].isdigit() or not parts[2].isdigit():
+            raise Problem(
+                422,
+                "Invalid log position",
+                f"after={raw!r}: expected <topic>:<partition>:<offset>, e.g. "
+                "shkala.facts.assessment.v1:3:1520 (the import answer's log_positions)",
+                type="validation",
+            )
+        out.append((parts[0], int(parts[1]), int(parts[2])))
+    return out
+
+
+async def read_your_writes(
+    request: Request,
+    after: Annotated[
+        list[str] | None,
+        Query(
+            description="Answer once this log position is applied: <topic>:<partition>:<offset> "
+            "(repeatable; the offsets an ingest import answer gives in `log_positions`)",
+            examples=["shkala.facts.assessment.v1:0:41"],
+        ),
+    ] = None,
+    wait_ms: Annotated[
+        int,
+        Query(ge=0, le=WAIT_MS_MAX, description="How long to wait for `after` (milliseconds)"),
+    ] = WAIT_MS_DEFAULT,
+) -> None:
+    """Read-your-writes: wait (bounded) until the named positions are applied and visible;
+    after the wait, answer anyway, with ``freshness.after.satisfied = false`` and how far it is."""
+    positions = parse_after(after or [])
+    request.state.after = None
+    if not positions:
+        return
+    read: ReadModel = request.app.state.read_model
+    try:
+        await read.wait_for(positions, wait_ms)
+        request.state.after = {"satisfied": True, "requested": after, "missing": {}}
+    except NotYetApplied as exc:
+        request.state.after = {
+            "satisfied": False,
+            "requested": after,
+            "missing": exc.freshness["waiting_for"],
+            "waited_ms": wait_ms,
+        }
+
+
+router = APIRouter(tags=["indicators"], dependencies=[Depends(read_your_writes)])
 
 
 def _read(request: Request) -> ReadModel:
     return request.app.state.read_model
+
+
+def answer(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+    after = getattr(request.state, "after", None)
+    if after is not None and isinstance(body.get("freshness"), dict):
+        body["freshness"]["after"] = after
+    return body
 
 
 async def _school_tenant(read: ReadModel, school_id: str) -> Tenant:
@@ -33,7 +98,7 @@ async def _school_tenant(read: ReadModel, school_id: str) -> Tenant:
 @router.get("/catalogue", summary="The indicator catalogue (definitions, thresholds, list rules)")
 async def catalogue(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
     read = _read(request)
-    return {**read.catalogue.describe(), "freshness": await read.freshness()}
+    return answer(request, {**read.catalogue.describe(), "freshness": await read.freshness()})
 
 
 @router.get("/schools/{school_id}", summary="School card: every indicator with its trend")
@@ -42,7 +107,7 @@ async def school_card(
 ) -> dict[str, Any]:
     read = _read(request)
     principal.require(await _school_tenant(read, school_id))
-    return await read.school_card(school_id)
+    return answer(request, await read.school_card(school_id))
 
 
 @router.get(
@@ -79,7 +144,10 @@ async def school_indicator(
             "version recomputes today's facts: ask for one at a time",
             type="invalid-query",
         )
-    return await read.school_indicator(school_id, indicator_id, period, as_of, definition_version)
+    return answer(
+        request,
+        await read.school_indicator(school_id, indicator_id, period, as_of, definition_version),
+    )
 
 
 @router.get("/municipalities/{municipality_id}/table", summary="Schools × indicators, sortable")
@@ -99,7 +167,9 @@ async def municipality_table(
         and sort not in ("school_id", "name")
     ):
         raise Problem(422, "Unknown sort key", f"cannot sort by {sort!r}", type="validation")
-    return await read.municipality_table(municipality_id, period, sort, order == "desc")
+    return answer(
+        request, await read.municipality_table(municipality_id, period, sort, order == "desc")
+    )
 
 
 @router.get("/region/summary", summary="Region roll-ups, municipalities, list counts")
@@ -111,7 +181,7 @@ async def region_summary(
     read = _read(request)
     if principal.role is not Role.REGION:
         raise Problem(403, "Forbidden", "the region summary needs a region token", type="forbidden")
-    return await read.region_summary(principal.region, period)
+    return answer(request, await read.region_summary(principal.region, period))
 
 
 @router.get("/lists/{risk_list}", summary="ШНОР / ШНСУ / признаки необъективности, with dynamics")
@@ -132,7 +202,12 @@ async def risk_list(
     if principal.role is Role.MUNICIPALITY:
         municipality = municipality or principal.municipality
     principal.require(Tenant(region=principal.region, municipality=municipality))
-    return await read.risk_list(risk_list, period, previous_period(period), municipality)
+    return answer(
+        request,
+        await read.risk_list(
+            risk_list, period, previous_period(period), municipality, region=principal.region
+        ),
+    )
 
 
 @router.get("/directions/{direction}", summary="Per-direction view: the direction's indicators")
@@ -149,7 +224,7 @@ async def direction_view(
     if principal.role is Role.MUNICIPALITY:
         municipality = municipality or principal.municipality
     principal.require(Tenant(region=principal.region, municipality=municipality))
-    return await read.direction(direction, period, principal.region, municipality)
+    return answer(request, await read.direction(direction, period, principal.region, municipality))
 
 
 @router.get(
@@ -165,10 +240,13 @@ async def school_vpr_tasks(
 ) -> dict[str, Any]:
     read = _read(request)
     principal.require(await _school_tenant(read, school_id))
-    return {
-        "school_id": school_id,
-        **await Analyses(read).vpr_tasks([school_id], period, class_label),
-    }
+    return answer(
+        request,
+        {
+            "school_id": school_id,
+            **await Analyses(read).vpr_tasks([school_id], period, class_label),
+        },
+    )
 
 
 @router.get(
@@ -184,10 +262,13 @@ async def municipality_vpr_tasks(
     read = _read(request)
     principal.require(Tenant(region=principal.region, municipality=municipality_id))
     schools = await read.schools_of(municipality_id)
-    return {
-        "municipality_id": municipality_id,
-        **await Analyses(read).vpr_tasks(schools, period, None),
-    }
+    return answer(
+        request,
+        {
+            "municipality_id": municipality_id,
+            **await Analyses(read).vpr_tasks(schools, period, None),
+        },
+    )
 
 
 @router.get(
@@ -202,4 +283,42 @@ async def municipality_rating(
 ) -> dict[str, Any]:
     read = _read(request)
     principal.require(Tenant(region=principal.region, municipality=municipality_id))
-    return await Analyses(read).rating(municipality_id, period)
+    return answer(request, await Analyses(read).rating(municipality_id, period))
+
+
+@router.get(
+    "/org-units", summary="The org-unit registry (region, municipalities, schools) in scope"
+)
+async def org_units(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    """What the caller may see of the registry: the workspace's sign-in and navigation."""
+    read = _read(request)
+    units: list[dict[str, Any]] = []
+    for d in list(read.table.org.values()):
+        kind = d.get("kind")
+        if kind == "region":
+            visible = principal.role is Role.REGION and d["_id"] == principal.region
+        elif kind == "municipality":
+            visible = d.get("region_id") == principal.region and (
+                principal.role is Role.REGION or principal.municipality == d["_id"]
+            )
+        else:
+            visible = principal.can_access(
+                Tenant(
+                    region=d.get("region_id", ""),
+                    municipality=d.get("municipality_id"),
+                    school=d["_id"],
+                )
+            )
+        if not visible:
+            continue
+        units.append(
+            {
+                "id": d["_id"],
+                "kind": kind,
+                "name": d.get("name"),
+                "region_id": d.get("region_id") if kind != "region" else d["_id"],
+                "municipality_id": d.get("municipality_id"),
+            }
+        )
+    units.sort(key=lambda u: (str(u["kind"]), str(u["id"])))
+    return answer(request, {"units": units, "freshness": await read.freshness()})

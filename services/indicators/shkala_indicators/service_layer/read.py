@@ -1,19 +1,23 @@
-"""The read side: queries over the current generation's projections."""
+"""The read side: queries over the replicated read table (values, org units) and, for what
+the table does not hold (time travel, analyses over facts, teacher values), the store."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from shkala_indicators.adapters.memory_view import MemoryGeneration
-from shkala_indicators.adapters.store import Generation, Pointer
+from shkala_indicators.adapters.store import Generation, Pointer, merge_checkpoints, unpack
 from shkala_indicators.domain.analysis import school_rating, task_success
 from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.domain.compute import at_risk, compute_school, list_dynamics
-from shkala_indicators.service_layer.working_set import WorkingSet
+from shkala_indicators.domain.rows import compact
+from shkala_indicators.service_layer.read_table import ReadTable
 
 VALUE_FIELDS = (
     "indicator_id",
@@ -29,6 +33,7 @@ VALUE_FIELDS = (
     "event_time",
     "updated_at",
 )
+WAIT_MS_DEFAULT, WAIT_MS_MAX = 2000, 10000
 
 
 def previous_period(period: str) -> str:
@@ -40,43 +45,110 @@ def _value(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: doc.get(k) for k in VALUE_FIELDS}
 
 
+class NotYetApplied(Exception):
+    """Read-your-writes: the named log positions are not applied within the wait."""
+
+    def __init__(self, freshness: dict[str, Any]) -> None:
+        super().__init__("not applied yet")
+        self.freshness = freshness
+
+
 class ReadModel:
     def __init__(
         self,
         pointer: Pointer,
         catalogue: Catalogue,
-        live: Callable[[], MemoryGeneration | None] | None = None,
+        table: ReadTable,
         previous: dict[str, Catalogue] | None = None,
+        progressed: Callable[[], asyncio.Event] | None = None,
     ) -> None:
         self.pointer = pointer
         self.catalogue = catalogue
+        self.table = table
         self.previous = previous or {}  # earlier definition versions, for time travel
-        self.live = live  # the consuming instance answers from its working set
+        self._progressed = progressed
+        self._checkpoints: tuple[float, dict[str, Any]] | None = None
 
-    async def gen(self) -> Generation | MemoryGeneration:
-        view = self.live() if self.live else None
-        return view or await self.pointer.current()
+    async def gen(self) -> Generation:
+        return await self.pointer.current()
 
-    async def freshness(self, gen: Generation | MemoryGeneration | None = None) -> dict[str, Any]:
-        return await (gen or await self.gen()).freshness()
+    # ---------------------------------------------------------------- freshness
+    async def checkpoints(self, max_age_s: float = 0.25) -> dict[str, Any]:
+        """Every partition's stored checkpoint, merged (cached briefly: one small scan)."""
+        now = time.monotonic()
+        if self._checkpoints is None or now - self._checkpoints[0] > max_age_s:
+            gen = await self.gen()
+            merged = merge_checkpoints(await gen.checkpoints())
+            self._checkpoints = (now, {"generation": gen.name, **merged})
+        return self._checkpoints[1]
 
+    async def freshness(self, *_: Any) -> dict[str, Any]:
+        cp = await self.checkpoints()
+        lag = {
+            str(p): off - self.table.positions.get((self.derived_topic, int(p)), -1)
+            for p, off in cp["derived"].items()
+        }
+        return {
+            "generation": cp["generation"],
+            "positions": cp["positions"],
+            "last_event_time": cp["last_event_time"],
+            "applied_at": cp["applied_at"],
+            "read_table": {
+                "positions": {
+                    f"{t}|{p}": off for (t, p), off in sorted(self.table.positions.items())
+                },
+                "behind_projection": {p: n for p, n in lag.items() if n > 0},
+                "updated_at": self.table.updated_at,
+            },
+        }
+
+    derived_topic = "shkala.indicators.v1"  # the real name is set by bootstrap
+
+    async def missing(self, after: list[tuple[str, int, int]]) -> dict[str, Any]:
+        """Which named positions are not yet visible here (empty: all are)."""
+        cp = await self.checkpoints(max_age_s=0.05)
+        out: dict[str, Any] = {}
+        for topic, part, offset in after:
+            have = cp["positions"].get(f"{topic.replace('.', '_')}|{part}", -1)
+            if have < offset:
+                out[f"{topic}:{part}:{offset}"] = {"applied": have, "lag": offset - have}
+        for p, off in cp["derived"].items():
+            have = self.table.positions.get((self.derived_topic, int(p)), -1)
+            if have < off and after:
+                out[f"{self.derived_topic}:{p}:{off}"] = {"applied": have, "lag": off - have}
+        return out
+
+    async def wait_for(self, after: list[tuple[str, int, int]], wait_ms: int) -> None:
+        """Read-your-writes: return once every named position is applied and visible, or
+        raise :class:`NotYetApplied` after ``wait_ms``."""
+        if not after:
+            return
+        deadline = time.monotonic() + wait_ms / 1000
+        while await self.missing(after):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise NotYetApplied(
+                    {**await self.freshness(), "waiting_for": await self.missing(after)}
+                )
+            event = self._progressed() if self._progressed else None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    event.wait() if event else asyncio.sleep(0.05), timeout=min(left, 0.05)
+                )
+
+    # ------------------------------------------------------------------ org units
     async def org(self, unit_id: str) -> dict[str, Any] | None:
-        return await (await self.gen()).org.find_one({"_id": unit_id})
+        return self.table.org.get(unit_id)
 
     async def schools_of(self, municipality_id: str) -> list[str]:
-        gen = await self.gen()
-        return sorted(
-            [
-                d["_id"]
-                async for d in gen.org.find({"kind": "school", "municipality_id": municipality_id})
-            ]
-        )
+        return self.table.schools_of(municipality_id)
 
+    # ------------------------------------------------------------------ queries
     async def school_card(self, school_id: str) -> dict[str, Any]:
-        gen = await self.gen()
-        org = await gen.org.find_one({"_id": school_id}) or {}
+        t = self.table
+        org = t.org.get(school_id) or {}
         trend: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        async for doc in gen.values.find({"scope": "school", "school_id": school_id}):
+        for doc in t.school_values(school_id):
             trend[doc["indicator_id"]].append(_value(doc))
         indicators = []
         for ind in self.catalogue.indicators:
@@ -90,10 +162,8 @@ class ReadModel:
                     "trend": series,
                 }
             )
-        lists = [
-            {k: d[k] for k in ("list", "period", "member", "reasons", "definition_version")}
-            async for d in gen.lists.find({"school_id": school_id})
-        ]
+        lists = [e for p in t.periods_of(school_id) for e in t.lists_of(school_id, p)]
+        gen = await self.gen()
         teachers = [
             {k: v for k, v in d.items() if k != "_id"}
             async for d in gen.teacher_values.find({"school_id": school_id})
@@ -107,8 +177,10 @@ class ReadModel:
             },
             "indicators": indicators,
             "lists": sorted(lists, key=lambda d: (d["period"], d["list"])),
-            "teacher_indicators": teachers,
-            "freshness": await self.freshness(gen),
+            "teacher_indicators": sorted(
+                teachers, key=lambda d: (d["indicator_id"], d["teacher"], d["period"])
+            ),
+            "freshness": await self.freshness(),
         }
 
     async def school_indicator(
@@ -119,23 +191,15 @@ class ReadModel:
         as_of: dt.datetime | None,
         definition_version: str | None = None,
     ) -> dict[str, Any]:
-        gen = await self.gen()
-        key = f"{indicator_id}|school|{school_id}|{period}"
         if definition_version not in (None, self.catalogue.version):
-            value = await self._under(gen, school_id, indicator_id, period, definition_version)
+            value = await self._under(school_id, indicator_id, period, definition_version)
         elif as_of is None:
-            doc = await gen.values.find_one({"_id": key})
+            doc = self.table.school_value(indicator_id, school_id, period)
             value = _value(doc) if doc else None
         else:
             if as_of.tzinfo is None:
                 as_of = as_of.replace(tzinfo=dt.UTC)
-            found = [
-                d
-                async for d in gen.history.find({"key": key, "as_of": {"$lte": as_of}})
-                .sort([("as_of", -1), ("recorded_at", -1)])
-                .limit(1)
-            ]
-            value = {k: v for k, v in found[0].items() if k != "_id"} if found else None
+            value = await self._as_of(school_id, indicator_id, period, as_of)
         return {
             "school_id": school_id,
             "indicator_id": indicator_id,
@@ -143,20 +207,53 @@ class ReadModel:
             "as_of": as_of,
             "definition_version": definition_version or self.catalogue.version,
             "value": value,
-            "freshness": await self.freshness(gen),
+            "freshness": await self.freshness(),
         }
 
+    async def history(self, school_id: str, indicator_id: str, period: str) -> list[dict[str, Any]]:
+        """Every value the indicator had, from the cell's pages (each carries the state)."""
+        gen = await self.gen()
+        out: list[dict[str, Any]] = []
+        ind = self.catalogue.get(indicator_id)
+        for page in await gen.pages_of([school_id], period):
+            v = unpack(page["state"])["values"].get(indicator_id)
+            if v is None or (out and out[-1]["version"] == v[3]):
+                continue
+            out.append(
+                {
+                    "indicator_id": indicator_id,
+                    "scope": "school",
+                    "unit_id": school_id,
+                    "period": period,
+                    "numerator": v[0],
+                    "denominator": v[1],
+                    "value": v[2],
+                    "at_risk": ind.threshold is not None and ind.threshold.at_risk(v[2]),
+                    "version": v[3],
+                    "definition_version": self.catalogue.version,
+                    "as_of": page["event_time"],
+                }
+            )
+        return out
+
+    async def _as_of(
+        self, school_id: str, indicator_id: str, period: str, as_of: dt.datetime
+    ) -> dict[str, Any] | None:
+        found = None
+        for h in await self.history(school_id, indicator_id, period):
+            t = h["as_of"]
+            if t is not None and t.tzinfo is None:
+                t = t.replace(tzinfo=dt.UTC)
+            if t is not None and t <= as_of:
+                found = h
+        return found
+
     async def _under(
-        self,
-        gen: Generation | MemoryGeneration,
-        school_id: str,
-        indicator_id: str,
-        period: str,
-        version: str | None,
+        self, school_id: str, indicator_id: str, period: str, version: str | None
     ) -> dict[str, Any] | None:
         """Today's facts computed under an earlier definition version."""
         catalogue = self.previous[version or ""]
-        facts = await Analyses(self)._facts(gen, [school_id], period)
+        facts = await Analyses(self)._facts([school_id], period)
         v = compute_school(catalogue, facts).get(indicator_id)
         if v is None:
             return None
@@ -176,29 +273,25 @@ class ReadModel:
     async def municipality_table(
         self, municipality_id: str, period: str, sort: str | None, descending: bool
     ) -> dict[str, Any]:
-        gen = await self.gen()
-        schools = {
-            d["_id"]: d
-            async for d in gen.org.find({"kind": "school", "municipality_id": municipality_id})
-        }
+        t = self.table
+        schools = t.schools_of(municipality_id)
         rows: dict[str, dict[str, Any]] = {
-            sid: {"school_id": sid, "name": d.get("name"), "values": {}, "at_risk": [], "lists": []}
-            for sid, d in schools.items()
+            sid: {
+                "school_id": sid,
+                "name": t.org[sid].get("name"),
+                "values": {},
+                "at_risk": [],
+                "lists": [],
+            }
+            for sid in schools
         }
-        async for doc in gen.values.find(
-            {"scope": "school", "municipality_id": municipality_id, "period": period}
-        ):
-            row = rows.get(doc["school_id"])
-            if row is None:
-                continue
-            row["values"][doc["indicator_id"]] = doc["value"]
-            if doc["at_risk"]:
-                row["at_risk"].append(doc["indicator_id"])
-        async for doc in gen.lists.find(
-            {"municipality_id": municipality_id, "period": period, "member": True}
-        ):
-            if doc["school_id"] in rows:
-                rows[doc["school_id"]]["lists"].append(doc["list"])
+        for sid, row in rows.items():
+            for doc in t.school_values(sid, period):
+                row["values"][doc["indicator_id"]] = doc["value"]
+                if doc["at_risk"]:
+                    row["at_risk"].append(doc["indicator_id"])
+            row["at_risk"].sort()
+            row["lists"] = [e["list"] for e in t.lists_of(sid, period) if e["member"]]
         table = list(rows.values())
         if sort in (None, "school_id", "name"):
             table.sort(key=lambda r: str(r.get(sort or "school_id") or ""), reverse=descending)
@@ -208,10 +301,8 @@ class ReadModel:
             present.sort(key=lambda r: (r["values"][sort], r["school_id"]), reverse=descending)
             table = present + sorted(missing, key=lambda r: r["school_id"])
         total = {
-            d["indicator_id"]: _value(d)
-            async for d in gen.values.find(
-                {"scope": "municipality", "unit_id": municipality_id, "period": period}
-            )
+            k: _value(v)
+            for k, v in t.roll_up("municipality", municipality_id, period, schools).items()
         }
         return {
             "municipality_id": municipality_id,
@@ -220,52 +311,58 @@ class ReadModel:
             "order": "desc" if descending else "asc",
             "rows": table,
             "municipality": total,
-            "freshness": await self.freshness(gen),
+            "freshness": await self.freshness(),
+        }
+
+    def rollups(self, region_id: str, period: str) -> dict[str, Any]:
+        t = self.table
+        municipalities = {
+            m: t.roll_up("municipality", m, period, t.schools_of(m))
+            for m in t.municipalities_of(region_id)
+        }
+        schools = [s for m in t.municipalities_of(region_id) for s in t.schools_of(m)]
+        return {
+            "region": t.roll_up("region", region_id, period, schools),
+            "municipalities": {m: v for m, v in municipalities.items() if v},
         }
 
     async def region_summary(self, region_id: str, period: str) -> dict[str, Any]:
-        gen = await self.gen()
-        region = {
-            d["indicator_id"]: _value(d)
-            async for d in gen.values.find(
-                {"scope": "region", "unit_id": region_id, "period": period}
-            )
-        }
-        municipalities: dict[str, dict[str, Any]] = defaultdict(dict)
-        async for d in gen.values.find(
-            {"scope": "municipality", "region_id": region_id, "period": period}
-        ):
-            municipalities[d["unit_id"]][d["indicator_id"]] = _value(d)
+        t = self.table
+        rolled = self.rollups(region_id, period)
         counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        async for d in gen.lists.find({"region_id": region_id, "period": period, "member": True}):
-            counts[d["list"]][d["municipality_id"]] += 1
+        for m in t.municipalities_of(region_id):
+            for s in t.schools_of(m):
+                for e in t.lists_of(s, period):
+                    if e["member"]:
+                        counts[e["list"]][m] += 1
         return {
             "region_id": region_id,
             "period": period,
-            "region": region,
-            "municipalities": dict(municipalities),
+            "region": {k: _value(v) for k, v in rolled["region"].items()},
+            "municipalities": {
+                m: {k: _value(v) for k, v in vals.items()}
+                for m, vals in rolled["municipalities"].items()
+            },
             "list_counts": {k: dict(v) for k, v in counts.items()},
-            "freshness": await self.freshness(gen),
+            "freshness": await self.freshness(),
         }
 
-    async def members(
-        self,
-        gen: Generation | MemoryGeneration,
-        risk_list: str,
-        period: str,
-        municipality: str | None,
-    ) -> dict[str, dict[str, Any]]:
-        query: dict[str, Any] = {"list": risk_list, "period": period, "member": True}
+    def _schools(self, region: str | None, municipality: str | None) -> list[str]:
+        t = self.table
         if municipality:
-            query["municipality_id"] = municipality
-        return {d["school_id"]: d async for d in gen.lists.find(query)}
+            return t.schools_of(municipality)
+        return sorted(
+            k for k, o in t.org.items() if o["kind"] == "school" and o["region_id"] == region
+        )
 
     async def risk_list(
-        self, risk_list: str, period: str, previous: str, municipality: str | None
-    ) -> dict[str, Any]:
-        gen = await self.gen()
-        now = await self.members(gen, risk_list, period, municipality)
-        before = await self.members(gen, risk_list, previous, municipality)
+        self, risk_list: str, period: str, previous: str, municipality: str | None,
+        region: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        t = self.table
+        schools = self._schools(region, municipality)
+        now = t.members(risk_list, period, schools)
+        before = t.members(risk_list, previous, schools)
         return {
             "list": risk_list,
             "period": period,
@@ -274,26 +371,35 @@ class ReadModel:
             "members": [
                 {
                     "school_id": sid,
-                    "municipality_id": d["municipality_id"],
-                    "reasons": d["reasons"],
-                    "definition_version": d["definition_version"],
+                    "municipality_id": t.org[sid]["municipality_id"],
+                    "reasons": reasons,
+                    "definition_version": self.catalogue.version,
                 }
-                for sid, d in sorted(now.items())
+                for sid, reasons in sorted(now.items())
             ],
             "dynamics": list_dynamics(set(before), set(now)),
-            "freshness": await self.freshness(gen),
+            "freshness": await self.freshness(),
         }
 
     async def direction(
         self, direction: str, period: str, region: str, municipality: str | None
     ) -> dict[str, Any]:
-        gen = await self.gen()
-        query: dict[str, Any] = {"direction": direction, "period": period}
+        t = self.table
+        values: list[dict[str, Any]] = []
         if municipality:
-            query |= {"scope": {"$in": ["school", "municipality"]}, "municipality_id": municipality}
+            for s in t.schools_of(municipality):
+                values += [_value(d) for d in t.school_values(s, period)]
+            values += [
+                _value(v)
+                for v in t.roll_up(
+                    "municipality", municipality, period, t.schools_of(municipality)
+                ).values()
+            ]
         else:
-            query |= {"scope": {"$in": ["municipality", "region"]}, "region_id": region}
-        values = [_value(d) async for d in gen.values.find(query)]
+            rolled = self.rollups(region, period)
+            values += [_value(v) for v in rolled["region"].values()]
+            values += [_value(v) for m in rolled["municipalities"].values() for v in m.values()]
+        values = [v for v in values if v["direction"] == direction]
         values.sort(key=lambda v: (v["indicator_id"], v["scope"], v["unit_id"]))
         return {
             "direction": direction,
@@ -303,7 +409,7 @@ class ReadModel:
                 i.describe() for i in self.catalogue.indicators if i.direction == direction
             ],
             "values": values,
-            "freshness": await self.freshness(gen),
+            "freshness": await self.freshness(),
         }
 
 
@@ -314,27 +420,16 @@ class Analyses:
         self.read = read
         self.catalogue = read.catalogue
 
-    async def _facts(
-        self, gen: Generation | MemoryGeneration, schools: list[str], period: str
-    ) -> list[dict[str, Any]]:
-        """The current facts of some schools in one period (memory, or the stored pages)."""
-        if isinstance(gen, MemoryGeneration):
-            return [
-                f
-                for s in schools
-                if (cell := gen.cells.get((s, period))) is not None
-                for f in cell.facts.values()
-            ]
-        pages = WorkingSet("read")  # the same newest-version-wins rule as the projection
-        async for page in gen.facts.find({"school_id": {"$in": schools}, "year": period}):
-            pages.add_page(page)
-        return [f for cell in pages.cells.values() for f in cell.facts.values()]
+    async def _facts(self, schools: list[str], period: str) -> list[dict[str, Any]]:
+        """The current facts of some schools in one period, from the stored pages (the same
+        newest-version-wins rule as the projection)."""
+        gen = await self.read.gen()
+        return [compact(f["data"], f["type"]) for f in await gen.current_facts(schools, period)]
 
     async def vpr_tasks(
         self, schools: list[str], period: str, class_label: str | None
     ) -> dict[str, Any]:
-        gen = await self.read.gen()
-        rates = task_success(await self._facts(gen, schools, period), class_label)
+        rates = task_success(await self._facts(schools, period), class_label)
         threshold = float(self.catalogue.parameters.get("vpr_task_success_threshold", 50))
         rows = [{**asdict(r), "rate": r.rate, "deficit": r.rate < threshold} for r in rates]
         return {
@@ -344,17 +439,15 @@ class Analyses:
             "definition_version": self.catalogue.version,
             "tasks": rows,
             "deficits": [r for r in rows if r["deficit"]],
-            "freshness": await self.read.freshness(gen),
+            "freshness": await self.read.freshness(),
         }
 
     async def rating(self, municipality_id: str, period: str) -> dict[str, Any]:
         rule = self.catalogue.rating
-        gen = await self.read.gen()
         values: dict[str, dict[str, float | None]] = defaultdict(dict)
-        async for doc in gen.values.find(
-            {"scope": "school", "municipality_id": municipality_id, "period": period}
-        ):
-            values[doc["school_id"]][doc["indicator_id"]] = doc["value"]
+        for s in self.read.table.schools_of(municipality_id):
+            for doc in self.read.table.school_values(s, period):
+                values[s][doc["indicator_id"]] = doc["value"]
         rows = school_rating(values, rule, self.catalogue.by_id()) if rule else []
         return {
             "municipality_id": municipality_id,
@@ -363,5 +456,5 @@ class Analyses:
             "rule": self.catalogue.describe()["rating"],
             "rows": [asdict(r) for r in rows],
             "unrated": sorted(set(values) - {r.school_id for r in rows}),
-            "freshness": await self.read.freshness(gen),
+            "freshness": await self.read.freshness(),
         }

@@ -22,11 +22,10 @@ from indicators_testkit import (
 from shkala_contracts.events.assessment import AssessmentResultRecorded
 from shkala_contracts.events.indicators import IndicatorValueChanged
 from shkala_contracts.topics import FACT_TOPICS
-from shkala_indicators.adapters.store import Generation, Pointer
+from shkala_indicators.adapters.store import Generation, Pointer, unpack_facts
 from shkala_indicators.bootstrap import Service, bootstrap
 from shkala_indicators.service_layer.projection import Projector
 from shkala_indicators.service_layer.rebuild import rebuild
-from shkala_indicators.service_layer.working_set import unpack_facts
 from shkala_indicators.settings import Settings
 from shkala_runtime.auth import issue_token
 from shkala_runtime.consuming import decode
@@ -49,10 +48,13 @@ async def wait_applied(svc: Service, acks: list[Any], within: float = 60.0) -> N
         k = f"{a.topic.replace('.', '_')}|{a.partition}"
         need[k] = max(need.get(k, -1), a.offset)
 
-    async def done() -> bool:
-        fresh = await (await svc.pointer.current()).freshness()
-        have = fresh["positions"]
-        return all(have.get(k, -1) >= off for k, off in need.items())
+    read = svc.app.state.read_model
+    after = [(k.split("|")[0], int(k.split("|")[1]), off) for k, off in need.items()]
+    topics = {a.topic.replace(".", "_"): a.topic for a in acks}
+    after = [(topics[t], p, off) for t, p, off in after]
+
+    async def done() -> bool:  # applied, and visible in this instance's read table
+        return not await read.missing(after)
 
     await wait_for(done, within=within)
 
@@ -60,17 +62,24 @@ async def wait_applied(svc: Service, acks: list[Any], within: float = 60.0) -> N
 async def snapshot(gen: Generation) -> dict[str, dict[str, dict[str, Any]]]:
     out: dict[str, dict[str, dict[str, Any]]] = {"facts": {}}
     # facts are stored in pages per batch; what must agree is the current version of each
-    async for page in gen.facts.find({}):
+    async for page in gen.cells.find({}):
         for f in unpack_facts(page["facts"]):
             known = out["facts"].get(f["oid"])
             if known is None or (f["v"], f["offset"]) > (known["v"], known["offset"]):
                 out["facts"][f["oid"]] = {k: f[k] for k in ("v", "offset", "type", "data")}
-    for name in ("org", "values", "lists", "teacher_values"):
+    for name in ("org", "teacher_values"):
         col = getattr(gen, name)
         out[name] = {
             str(d["_id"]): {k: v for k, v in d.items() if k not in VOLATILE}
             async for d in col.find({})
         }
+    # values and lists: each cell's latest state, without the version counters
+    out["values"], out["lists"] = {}, {}
+    for (school, year), state in (await gen.cell_states()).items():
+        for ind, v in state["values"].items():
+            out["values"][f"{ind}|school|{school}|{year}"] = {"value": v[:3]}
+        for rule, entry in state["lists"].items():
+            out["lists"][f"{rule}|{school}|{year}"] = {"member": entry[:2]}
     return out
 
 
@@ -125,8 +134,10 @@ async def test_generated_region_matches_independent_computation(
         gen = await svc.pointer.current()
         got = {
             (d["indicator_id"], d["school_id"], d["period"]): d
-            async for d in gen.values.find({"scope": "school"})
+            for d in svc.table.values.values()
+            if not d.get("gone")
         }
+        cells = await gen.cell_states()
         # 1. every school value, numerator and denominator
         assert set(got) == set(expected)
         for key, (num, den) in expected.items():
@@ -134,7 +145,7 @@ async def test_generated_region_matches_independent_computation(
             assert (d["numerator"], d["denominator"]) == pytest.approx((num, den)), key
             assert d["value"] == pytest.approx(as_value(key[0], num, den), abs=1e-5), key
             assert d["definition_version"] == "2026.1"
-            assert d["positions"], key
+            assert cells[(key[1], key[2])]["positions"], key  # the log positions it reflects
 
         # 2. roll-ups per municipality and region: sums of numerators and denominators
         sm = reg.school_municipality()
@@ -143,10 +154,14 @@ async def test_generated_region_matches_independent_computation(
             for scope, unit in (("municipality", sm[school]), ("region", reg.region)):
                 sums[(ind, scope, unit, year)][0] += num
                 sums[(ind, scope, unit, year)][1] += den
-        rolled = {
-            (d["indicator_id"], d["scope"], d["unit_id"], d["period"]): d
-            async for d in gen.values.find({"scope": {"$in": ["municipality", "region"]}})
-        }
+        rolled = {}  # computed on read from the schools' values
+        for year in YEARS:
+            summary = svc.app.state.read_model.rollups(reg.region, year)
+            for d in [
+                *summary["region"].values(),
+                *(v for m in summary["municipalities"].values() for v in m.values()),
+            ]:
+                rolled[(d["indicator_id"], d["scope"], d["unit_id"], d["period"])] = d
         assert set(rolled) == set(sums)
         for key, (num, den) in sums.items():
             assert (rolled[key]["numerator"], rolled[key]["denominator"]) == pytest.approx(

@@ -149,6 +149,10 @@ class IngestStore:
         """Every registered school by id."""
         return {d["school_id"]: d async for d in self.org_units.find({"unit": "school"})}
 
+    async def registry(self) -> list[dict[str, Any]]:
+        """The whole registry (regions, municipalities, schools): one read, FerretDB scans."""
+        return [d async for d in self.org_units.find({})]
+
     async def register(self, units: Sequence[dict[str, Any]]) -> None:
         ops = [ReplaceOne({"_id": u["_id"]}, u, upsert=True) for u in units]
         for i in range(0, len(ops), UPDATES_PER_COMMAND):

@@ -41,7 +41,9 @@ class ImportRejected(IngestError):
 
     ``reason``: ``invalid-rows`` (rows break the format), ``forbidden-rows`` (rows outside
     the caller's tenant), ``upload-layout`` (the header row lacks columns),
-    ``unreadable-file`` (not a table, or past a limit), ``empty-file`` (no data rows).
+    ``unreadable-file`` (not a table, or past a limit), ``empty-file`` (no data rows),
+    ``period-locked`` (a monitoring period the rows change is locked), ``period-state-unknown``
+    (whether it is locked could not be learnt).
     """
 
     TITLES: ClassVar[dict[str, str]] = {
@@ -50,6 +52,8 @@ class ImportRejected(IngestError):
         "upload-layout": "Columns do not fit the format",
         "unreadable-file": "Unreadable file",
         "empty-file": "Empty file",
+        "period-locked": "Monitoring period locked",
+        "period-state-unknown": "Monitoring period state unknown",
     }
 
     def __init__(self, reason: str, detail: str, **extensions: Any) -> None:

@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 from shkala_contracts.formats import PERSONAL_IDS, UploadFormat, task_header
+from shkala_runtime.spreadsheets import csv_cell, protect_worksheet
 
 SAMPLE_TASKS: tuple[tuple[str, float, str], ...] = (
     ("1", 1, "1"),
@@ -42,6 +43,7 @@ def csv_text(fmt: UploadFormat, rows: list[list[str]] | None = None) -> str:
     """``;``-separated, as Russian Excel writes it; quoted where needed."""
 
     def cell(v: str) -> str:
+        v = str(csv_cell(v))
         return f'"{v.replace(chr(34), chr(34) * 2)}"' if any(ch in v for ch in ';"\n') else v
 
     lines = [";".join(map(cell, headers(fmt)))]
@@ -77,6 +79,7 @@ def xlsx_template(fmt: UploadFormat) -> bytes:
         ws.column_dimensions[cell.column_letter].width = max(12, len(str(cell.value)) + 2)
         del i
     ws.freeze_panes = "A2"
+    protect_worksheet(ws)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -25,6 +25,10 @@ def status_of(error: IngestError) -> int:
         return 403
     if isinstance(error, ImportRejected) and error.forbidden:
         return 403
+    if isinstance(error, ImportRejected) and error.code == "period-locked":
+        return 409
+    if isinstance(error, ImportRejected) and error.code == "period-state-unknown":
+        return 503
     if isinstance(error, IdempotencyKeyReused | ImportRejected):
         return 422
     return 422

@@ -26,8 +26,13 @@ from typing import Any, Protocol
 
 from prometheus_client import Counter
 
-from shkala_contracts.events.org_units import MunicipalityRegistered, RegionRegistered
+from shkala_contracts.events.org_units import (
+    MunicipalityRegistered,
+    RegionRegistered,
+    SchoolRegistered,
+)
 from shkala_contracts.formats import FORMATS, UploadFormat
+from shkala_ingest.adapters import period_locks
 from shkala_ingest.adapters.store import IdempotencyConflict, IngestStore
 from shkala_ingest.adapters.table_reader import OpenTable
 from shkala_ingest.domain.errors import (
@@ -47,6 +52,7 @@ from shkala_ingest.domain.rows import (
 )
 from shkala_ingest.domain.tables import HEADER_SCAN_ROWS, TableError, blank
 from shkala_ingest.service_layer.publication import Publication
+from shkala_ingest.service_layer.registry_checks import registry_rules
 from shkala_ingest.service_layer.validation import Accepted, Validation
 from shkala_ingest.settings import Settings
 from shkala_runtime.auth import Principal, Role
@@ -422,6 +428,8 @@ class Ingestor:
             registry=self.store.schools,
         )
         org_units: list[Accepted] = []
+        touched: dict[tuple[str, str], list[Accepted]] = {}  # (school, year): rows, capped
+        cap = self.settings.max_reported_errors
 
         async def chunks() -> AsyncIterator[list[Accepted]]:
             part: list[Accepted] = []
@@ -430,6 +438,12 @@ class Ingestor:
                 if ok is not None:
                     part.append(ok)
                     run.rows_validated += 1
+                    if check.org_units:
+                        org_units.append(ok)  # sent whole at the end, after their parents
+                    elif (year := getattr(ok.fact, "academic_year", None)) and ok.tenant.school:
+                        rows = touched.setdefault((ok.tenant.school, str(year)), [])
+                        if len(rows) < cap:
+                            rows.append(ok)
                 if len(part) >= CHUNK_ROWS:
                     run.duplicates_skipped = check.duplicates_skipped
                     yield part
@@ -438,29 +452,54 @@ class Ingestor:
             if part:
                 yield part
 
+        async def verdict() -> None:
+            """Every check that needs the whole file, before anything is committed."""
+            nonlocal org_units
+            if org_units:
+                refused, moves = await registry_rules(
+                    self.store, principal, fmt, isinstance(source, BatchSource), org_units,
+                    check.parents,
+                )  # fmt: skip
+                check.fail(refused)
+                # a move goes out just before the registration that carries the new municipality
+                org_units = check.parent_facts() + [
+                    x for a in org_units for x in ((moves[a.oid], a) if a.oid in moves else (a,))
+                ]
+            check.verdict(run.kind)
+            touches = [a for rows in touched.values() for a in rows]
+            if (locked := await period_locks.refusal(self, touches)) is not None:
+                # a locked monitoring period changes only once reopened
+                raise ImportRejected(
+                    locked.type.rsplit(":", 1)[-1], locked.detail or locked.title,
+                    **locked.extensions,
+                )  # fmt: skip
+
         if run.dry_run:
             async for part in chunks():
                 IMPORT_ROWS.labels(fmt.kind, "validated").inc(len(part))
             await self._flush(run, force=True)
-            check.verdict(run.kind)
+            await verdict()
             run.status = "validated"
             return
         pub = Publication(self.store, self.settings.source, self.settings.topic_name)
+        held: list[Accepted] = []  # one chunk behind: a one-chunk file is sent after the verdict
         async with self.publisher.transaction() as tx:
             async for part in chunks():
                 IMPORT_ROWS.labels(fmt.kind, "validated").inc(len(part))
                 if check.total_errors:
                     continue  # nothing more is sent; the transaction will be aborted
                 if check.org_units:
-                    org_units.extend(part)  # sent whole below, after their parents
                     continue
-                await pub.send(tx, part)
+                if held:
+                    await pub.send(tx, held)
+                held = part
                 self._progress(run, pub, tx)
                 await self._flush(run)
             await self._flush(run, force=True)
-            check.verdict(run.kind)
+            await verdict()
+            if held:
+                await pub.send(tx, held)
             if org_units:
-                org_units = check.parent_facts() + org_units
                 await pub.send(tx, org_units)
             await tx.flush()
             self._progress(run, pub, tx)
@@ -601,8 +640,8 @@ class Ingestor:
                         **f.model_dump(mode="json"),
                     }
                 )
-            else:
+            elif isinstance(f, SchoolRegistered):
                 units.append(
-                    {"_id": f"school:{f.school_id}", "unit": "school", **f.model_dump(mode="json")}  # type: ignore[attr-defined]
+                    {"_id": f"school:{f.school_id}", "unit": "school", **f.model_dump(mode="json")}
                 )
         await self.store.register(units)

@@ -39,6 +39,7 @@ class Store:
         await self.deliveries.create_index(
             [("subscription_id", ASCENDING), ("created_at", DESCENDING)]
         )
+        await self.deliveries.create_index([("status", ASCENDING), ("updated_at", ASCENDING)])
         await self.subscriptions.create_index([("status", ASCENDING)])
 
     # -- subscriptions ---------------------------------------------------------------------
@@ -227,6 +228,12 @@ class Store:
             },
             return_document=ReturnDocument.AFTER,
         )
+
+    async def purge_finished(self, statuses: tuple[str, ...], before: dt.datetime) -> int:
+        result = await self.deliveries.delete_many(
+            {"status": {"$in": list(statuses)}, "updated_at": {"$lt": before}}
+        )
+        return int(result.deleted_count)
 
     # -- org-unit names --------------------------------------------------------------------
     async def put_org_units(self, units: Iterable[Doc]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -26,8 +27,12 @@ class AttemptResult:
     response_excerpt: str | None = None
 
 
-def sign_headers(secret: str, msg_id: str, body: str, now: dt.datetime) -> dict[str, str]:
-    signature = Webhook(secret).sign(msg_id=msg_id, timestamp=now, data=body)
+def sign_headers(
+    secret: str | Sequence[str], msg_id: str, body: str, now: dt.datetime
+) -> dict[str, str]:
+    """One ``v1,<signature>`` per secret, space-separated (several during a rotation)."""
+    keys = [secret] if isinstance(secret, str) else list(secret)
+    signature = " ".join(Webhook(key).sign(msg_id=msg_id, timestamp=now, data=body) for key in keys)
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(int(now.timestamp())),
@@ -48,7 +53,7 @@ class WebhookSender:
     async def send(
         self,
         url: str,
-        secret: str,
+        secret: str | Sequence[str],
         msg_id: str,
         body: str,
         *,

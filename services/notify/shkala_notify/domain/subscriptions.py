@@ -156,6 +156,28 @@ def check_secret(secret: str) -> str | None:
     return None
 
 
+def signing_secrets(sub: dict[str, object], now: dt.datetime) -> list[str]:
+    """Секреты подписи: the current secret, then every earlier one still inside its overlap
+    window after a rotation; a webhook is signed with each (Standard Webhooks puts several
+    space-separated signatures in ``webhook-signature``), so a receiver that still checks
+    the old secret and one that already checks the new both accept it meanwhile."""
+    current = sub["secret"]
+    assert isinstance(current, str)
+    previous = sub.get("previous_secrets") or []
+    assert isinstance(previous, list)
+    return [current] + [
+        p["secret"] for p in previous if _aware(p["expires_at"]) > now and p["secret"] != current
+    ]
+
+
+def still_valid(previous: list[dict[str, object]], now: dt.datetime) -> list[dict[str, object]]:
+    return [p for p in previous if _aware(p["expires_at"]) > now]  # type: ignore[arg-type]
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)  # BSON dates are UTC
+
+
 @dataclass(frozen=True, slots=True)
 class RetrySchedule:
     """Svix-like: the first attempt at once, then after each delay in turn; then give up."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -74,8 +75,168 @@ def describe(ce: Mapping[str, Any], name_of: NameOf = lambda x: x) -> str:
             f"Адрес доставки {d.get('target_host')} подписки {d.get('subscription_id')} "
             "снова включён"
         )
-    # Plans events and anything newer: a generic but still readable sentence.
+    if t.startswith("ru.shkala.plans."):
+        sentence = _plans(t.removeprefix("ru.shkala.plans.").rsplit(".", 1)[0], ce, d, name_of)
+        if sentence:
+            return sentence
+    # Anything newer: a generic but still readable sentence.
     direction = _DIRECTIONS.get(d.get("direction") or "")
     about = f" (направление: {direction})" if direction else ""
     kind = t.removeprefix("ru.shkala.").rsplit(".", 1)[0]
     return f"{who}: событие «{kind}»{about}{by_period}"
+
+
+# --------------------------------------------------------------------------- plans events
+
+_ROW_STATUS = {
+    "planned": "запланировано",
+    "in_progress": "выполняется",
+    "done": "выполнено",
+    "cancelled": "отменено",
+}
+_RECOMMENDATION_STATUS = {
+    "issued": "выдана",
+    "accepted": "принята к исполнению",
+    "in_progress": "выполняется",
+    "done": "выполнена",
+    "withdrawn": "отозвана",
+}
+_MEASURE_STATUS = {
+    "planned": "запланирована",
+    "running": "реализуется",
+    "finished": "завершена",
+    "evaluated": "эффективность оценена",
+}
+_VERDICT = {
+    "effective": "эффективна",
+    "partially_effective": "частично эффективна",
+    "not_effective": "неэффективна",
+}
+_DUTY = {"coordinator": "координатор", "executor": "ответственный исполнитель"}
+
+
+def _date(value: Any) -> str:
+    """dd.mm.yyyy of an ISO date or date-time; the text as given when it is neither."""
+    if not value:
+        return "—"
+    text = str(value)
+    try:
+        return dt.date.fromisoformat(text[:10]).strftime("%d.%m.%Y")
+    except ValueError:
+        return text
+
+
+def _quote(text: Any, limit: int = 160) -> str:
+    s = " ".join(str(text or "").split())
+    return f"«{s if len(s) <= limit else s[: limit - 1] + '…'}»"
+
+
+def _row(d: Mapping[str, Any]) -> str:
+    return f"мероприятие {d.get('number') or d.get('row_id')}"
+
+
+def _direction(d: Mapping[str, Any]) -> str:
+    name = _DIRECTIONS.get(d.get("direction") or "")
+    return f" по направлению «{name}»" if name else ""
+
+
+def _plans(kind: str, ce: Mapping[str, Any], d: Mapping[str, Any], name_of: NameOf) -> str | None:
+    """A sentence per plans event: who (school or municipality), what (the row, the
+    recommendation, the measure, the period) and when (the event's own date, else the day
+    it happened)."""
+    who = _where(ce, name_of)
+    on = _date(ce.get("time"))
+    school = name_of(ce["school"]) if ce.get("school") else None
+    of_school = f" школы {school}" if school else ""
+    year = d.get("period")
+    match kind:
+        case "roadmap_created":
+            since = _date(d.get("starts_on"))
+            return f"{who}: создана дорожная карта {_quote(d.get('title'))} с {since}"
+        case "roadmap_section_added":
+            title = _quote(d.get("title"))
+            return f"{who}: в дорожную карту добавлен раздел {title}{_direction(d)} ({on})"
+        case "roadmap_row_added":
+            deadline = (d.get("deadline") or {}).get("text") or "не указан"
+            return (
+                f"{who}: в дорожную карту добавлено {_row(d)} {_quote(d.get('activity'))},"
+                f" срок: {deadline}"
+            )
+        case "roadmap_row_revised":
+            return f"{who}: изменено {_row(d)} дорожной карты ({on})"
+        case "roadmap_row_status_changed":
+            status = _ROW_STATUS.get(d.get("status") or "", d.get("status"))
+            covers = f" за срок {_date(d['occurrence'])}" if d.get("occurrence") else ""
+            return f"{who}: {_row(d)} дорожной карты{covers} — {status} ({on})"
+        case "roadmap_row_due":
+            return f"{who}: {_row(d)} дорожной карты нужно выполнить до {_date(d.get('due_on'))}"
+        case "roadmap_row_overdue":
+            return (
+                f"{who}: просрочено {_row(d)} дорожной карты — срок {_date(d.get('due_on'))}"
+                " прошёл, о выполнении не сообщено"
+            )
+        case "recommendation_issued":
+            return (
+                f"{who}: выдана адресная рекомендация{_direction(d)} по итогам {year} учебного"
+                f" года ({on}): {_quote(d.get('text'))}"
+            )
+        case "recommendation_status_changed":
+            status = _RECOMMENDATION_STATUS.get(d.get("status") or "", d.get("status"))
+            report = f": {_quote(d['report'])}" if d.get("report") else ""
+            return f"{who}: рекомендация {ce.get('originatorid')} {status} ({on}){report}"
+        case "measure_taken":
+            n = len(d.get("target_schools") or ())
+            return (
+                f"{who}: принята мера {_quote(d.get('title'))}{_direction(d)} для {n} шк.,"
+                f" эффективность — {d.get('baseline_period')} → {d.get('evaluation_period')}"
+                f" ({on})"
+            )
+        case "measure_status_changed":
+            status = _MEASURE_STATUS.get(d.get("status") or "", d.get("status"))
+            return f"{who}: мера {ce.get('originatorid')} — {status} ({on})"
+        case "effectiveness_evaluated":
+            verdict = _VERDICT.get(d.get("verdict") or "", d.get("verdict"))
+            left = len(d.get("left_lists") or ())
+            lists = f"; вышли из списков ШНОР/ШНСУ: {left}" if left else ""
+            return (
+                f"{who}: мера {d.get('measure_id')} {verdict} ({d.get('baseline_period')} →"
+                f" {d.get('evaluation_period')}: улучшилось {d.get('improved')}, ухудшилось"
+                f" {d.get('worsened')}, без изменений {d.get('unchanged')}{lists}; {on})"
+            )
+        case "monitoring_period_opened":
+            return f"Открыт период мониторинга {year} учебного года{of_school} ({on})"
+        case "monitoring_period_submitted":
+            again = " повторно" if d.get("resubmission") else ""
+            return (
+                f"{who}{again} представила данные мониторинга за {year} учебный год на"
+                f" проверку ({on})"
+            )
+        case "monitoring_period_returned":
+            return (
+                f"Данные мониторинга{of_school} за {year} учебный год возвращены"
+                f" муниципалитетом на доработку ({on}): {_quote(d.get('reason'))}"
+            )
+        case "monitoring_period_approved":
+            return (
+                f"Данные мониторинга{of_school} за {year} учебный год утверждены"
+                f" муниципалитетом ({on})"
+            )
+        case "monitoring_period_locked":
+            return (
+                f"Период мониторинга {year} учебного года{of_school} закрыт регионом ({on});"
+                " изменить данные можно только после его повторного открытия региональным"
+                " оператором"
+            )
+        case "monitoring_period_reopened":
+            return (
+                f"Период мониторинга {year} учебного года{of_school} снова открыт регионом"
+                f" ({on}): {_quote(d.get('reason'))}"
+            )
+        case "responsible_assigned":
+            duty = _DUTY.get(d.get("duty") or "", d.get("duty"))
+            dirs = ", ".join(_DIRECTIONS.get(x, x) for x in d.get("directions") or ())
+            position = f" ({d['position']})" if d.get("position") else ""
+            return f"{who}: назначен {duty}{position} по направлениям: {dirs} ({on})"
+        case "responsible_removed":
+            return f"{who}: исполнитель {d.get('person_id')} снят с направлений ({on})"
+    return None

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -31,6 +31,7 @@ class Components:
     names: OrgNames
     hub: LiveHub
     sse_ping_s: float
+    secret_overlap_s: float = 24 * 3600
 
 
 def _components(request: Request) -> Components:
@@ -116,8 +117,41 @@ class SubscriptionCreated(SubscriptionOut):
     secret: str = Field(description="Shown once here and at GET …/secret")
 
 
+class PreviousSecretOut(BaseModel):
+    expires_at: dt.datetime = Field(description="Until then it signs beside the current one")
+    rotated_at: dt.datetime | None = None
+
+
 class SecretOut(BaseModel):
     secret: str
+    previous: list[PreviousSecretOut] = Field(
+        default=[], description="Earlier secrets still inside their overlap window"
+    )
+
+    @classmethod
+    def of(cls, sub: dict[str, Any]) -> SecretOut:
+        now = dt.datetime.now(dt.UTC)
+        previous = [
+            PreviousSecretOut.model_validate(p)
+            for p in sub.get("previous_secrets") or []
+            if p["expires_at"].replace(tzinfo=dt.UTC) > now
+        ]
+        return cls(secret=sub["secret"], previous=previous)
+
+
+class RotateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    secret: str | None = Field(
+        default=None, max_length=200, description="The new `whsec_…` secret; generated if absent"
+    )
+    overlap_s: float | None = Field(
+        default=None,
+        ge=0,
+        le=30 * 24 * 3600,
+        description="How long the previous secret keeps signing too (default "
+        "`SHKALA_WEBHOOK_SECRET_OVERLAP_S`, 24 h)",
+    )
 
 
 class AttemptOut(BaseModel):
@@ -178,7 +212,21 @@ async def get_subscription(sub_id: str, principal: CurrentPrincipal, c: Deps) ->
 
 @router.get("/subscriptions/{sub_id}/secret", tags=["subscriptions"])
 async def get_secret(sub_id: str, principal: CurrentPrincipal, c: Deps) -> SecretOut:
-    return SecretOut(secret=(await uc.get(c.store, principal, sub_id))["secret"])
+    return SecretOut.of(await uc.get(c.store, principal, sub_id))
+
+
+@router.post("/subscriptions/{sub_id}/secret/rotate", tags=["subscriptions"])
+async def rotate_secret(
+    sub_id: str, principal: CurrentPrincipal, c: Deps, body: RotateIn | None = None
+) -> SecretOut:
+    """Replace the signing secret; the previous one keeps signing beside it (two `v1,`
+    signatures in `webhook-signature`) until the overlap window ends."""
+    body = body or RotateIn()
+    overlap = body.overlap_s if body.overlap_s is not None else c.secret_overlap_s
+    doc = await uc.rotate_secret(
+        c.store, principal, sub_id, secret=body.secret, overlap=dt.timedelta(seconds=overlap)
+    )
+    return SecretOut.of(doc)
 
 
 @router.patch("/subscriptions/{sub_id}", tags=["subscriptions"])
@@ -233,7 +281,18 @@ async def redeliver(
     return DeliveryOut.of(await uc.redeliver(c.store, principal, sub_id, delivery_id))
 
 
-@router.get("/events/stream", tags=["live"], response_class=EventSourceResponse)
+@router.get(
+    "/events/stream",
+    tags=["live"],
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "`event: <type>`, `id: <cursor>`, `data: <CloudEvent with text>`; "
+            "a bare `id:` now and then while nothing matches",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def stream(
     principal: CurrentPrincipal,
     c: Deps,
@@ -242,8 +301,21 @@ async def stream(
     schools: Annotated[list[str], Query()] = [],  # noqa: B006
     directions: Annotated[list[Direction], Query()] = [],  # noqa: B006
     indicators: Annotated[list[str], Query()] = [],  # noqa: B006
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            max_length=2000,
+            description="The `id` of the last event received: the stream resumes after it, "
+            "with nothing missed (browsers send it when they reconnect)",
+        ),
+    ] = None,
 ) -> EventSourceResponse:
-    """Server-Sent Events: the CloudEvents (with a Russian `text`) the caller may see, live."""
+    """Server-Sent Events: the CloudEvents (with a Russian `text`) the caller may see, live.
+
+    Each event's `id` is a position in the log, valid on every instance: reconnecting with
+    `Last-Event-ID` first replays what happened meanwhile. A client too slow to keep up is
+    disconnected (not thinned) so that it resumes from its last id."""
     filters = Filters(
         tuple(event_types),
         tuple(municipalities),
@@ -253,17 +325,22 @@ async def stream(
     )
     await uc.validate_filters(principal, filters, c.names)
     owner = uc.owner_of_principal(principal)
+    resume_from = c.hub.resume_point(last_event_id)
     listening = c.hub.listen(owner, filters)
     listener = await listening.__aenter__()
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         try:
             yield ServerSentEvent(comment="subscribed")
-            while True:
-                ce = await listener.queue.get()
-                yield ServerSentEvent(
-                    data=json.dumps(ce, ensure_ascii=False), event=ce["type"], id=ce["id"]
-                )
+            if last_event_id and resume_from is None:
+                yield ServerSentEvent(comment="Last-Event-ID not of this stream: live from now")
+            async for cursor, ce in c.hub.session(listener, resume_from):
+                if ce is None:
+                    yield ServerSentEvent(id=cursor)
+                else:
+                    yield ServerSentEvent(
+                        data=json.dumps(ce, ensure_ascii=False), event=ce["type"], id=cursor
+                    )
         finally:
             await listening.__aexit__(None, None, None)
 

@@ -18,6 +18,7 @@ from shkala_notify.domain.subscriptions import (
     SubscriptionStatus,
     check_secret,
     new_secret,
+    still_valid,
 )
 from shkala_notify.service_layer.names import OrgNames
 from shkala_runtime.auth import Principal, Role
@@ -201,6 +202,35 @@ async def update(
 async def delete(store: Store, p: Principal, sub_id: str) -> None:
     await get(store, p, sub_id)
     await store.delete_subscription(sub_id)
+
+
+async def rotate_secret(
+    store: Store,
+    p: Principal,
+    sub_id: str,
+    *,
+    secret: str | None,
+    overlap: dt.timedelta,
+) -> dict[str, Any]:
+    """Ротация секрета: a new secret signs from now on; the one it replaces keeps signing
+    beside it until ``overlap`` has passed, so receivers can switch without losing one."""
+    sub = await get(store, p, sub_id)
+    if secret is not None and (why := check_secret(secret)):
+        raise _invalid(why, "body.secret")
+    new = secret or new_secret()
+    if new == sub["secret"]:
+        raise _invalid("the new secret must differ from the current one", "body.secret")
+    at = now_utc()
+    previous = [
+        *still_valid(sub.get("previous_secrets") or [], at),
+        {"secret": sub["secret"], "expires_at": at + overlap, "rotated_at": at},
+    ]
+    updated = await store.update_subscription(
+        sub_id, {"secret": new, "previous_secrets": previous[-5:]}
+    )
+    if updated is None:
+        raise Problem(404, "Not Found", f"no subscription {sub_id}", type="not-found")
+    return updated
 
 
 async def deliveries(

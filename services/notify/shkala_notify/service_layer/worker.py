@@ -17,7 +17,12 @@ from shkala_contracts import Envelope, Tenant
 from shkala_contracts.events.notify import EndpointDisabled, EndpointEnabled
 from shkala_notify.adapters.store import Store, now_utc
 from shkala_notify.adapters.webhooks import WebhookSender
-from shkala_notify.domain.subscriptions import RetrySchedule, SubscriptionStatus, should_disable
+from shkala_notify.domain.subscriptions import (
+    RetrySchedule,
+    SubscriptionStatus,
+    should_disable,
+    signing_secrets,
+)
 from shkala_runtime.kafka import EventPublisher, Outgoing
 
 log = logging.getLogger(__name__)
@@ -107,7 +112,7 @@ class DeliveryWorker:
             return
         result = await self._sender.send(
             sub["url"],
-            sub["secret"],
+            signing_secrets(sub, now_utc()),
             delivery["event_id"],
             delivery["body"],
             traceparent=delivery.get("traceparent"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import re
 
 import pytest
 
@@ -172,13 +173,13 @@ def test_texts_in_russian_per_event_kind():
     )
     generic = describe(
         {
-            "type": "ru.shkala.plans.roadmap_row_overdue.v1",
+            "type": "ru.shkala.plans.some_future_event.v1",
             "region": "r1",
             "municipality": "mun-a",
             "data": {"direction": "talents"},
         }
     )
-    assert generic.startswith("Муниципалитет mun-a: событие «plans.roadmap_row_overdue»")
+    assert generic.startswith("Муниципалитет mun-a: событие «plans.some_future_event»")
 
 
 def test_retry_schedule_and_disabling():
@@ -256,3 +257,78 @@ def test_urls_refused(url):
 def test_url_ports():
     assert check_url("https://hooks.example.ru/a") == ("https", "hooks.example.ru", 443)
     assert check_url("http://hooks.example.ru:8080/a") == ("http", "hooks.example.ru", 8080)
+
+
+# 6to4, Teredo, NAT64, mapped/compatible/translated and ISATAP embed an IPv4 address: the
+# embedded address is the host a relay or translator would reach (found: 2002::/16 passed)
+@pytest.mark.parametrize(
+    ("ip", "inner"),
+    [
+        ("2002:7f00:1::", "127.0.0.1"),  # 6to4 of loopback
+        ("2002:a9fe:a9fe::1", "169.254.169.254"),  # 6to4 of the metadata service
+        ("2002:c0a8:101:1::1", "192.168.1.1"),
+        ("2002:0a00:0001::", "10.0.0.1"),
+        ("64:ff9b::7f00:1", "127.0.0.1"),  # NAT64 well-known prefix
+        ("64:ff9b::a9fe:a9fe", "169.254.169.254"),
+        ("64:ff9b::10.0.0.1", "10.0.0.1"),
+        # Teredo: server 8.8.8.8 (public), client 127.0.0.1 stored inverted (80ff:fffe)
+        ("2001:0:808:808:0:0:80ff:fffe", "127.0.0.1"),
+        # Teredo with a private server
+        ("2001:0:a00:1::f7f7:f7f7", "10.0.0.1"),
+        ("::ffff:169.254.169.254", "169.254.169.254"),
+        ("::ffff:0:127.0.0.1", "127.0.0.1"),  # IPv4-translated (SIIT)
+        ("::127.0.0.1", "127.0.0.1"),  # IPv4-compatible
+        ("::10.0.0.1", "10.0.0.1"),
+        ("2a02:6b8::5efe:7f00:1", "127.0.0.1"),  # ISATAP interface id
+        ("2a02:6b8::200:5efe:a9fe:a9fe", "169.254.169.254"),
+    ],
+)
+def test_addresses_embedding_a_non_public_ipv4_are_refused_by_it(ip, inner):
+    with pytest.raises(TargetRefused, match=rf"embeds {re.escape(inner)}\b"):
+        check_address(ipaddress.ip_address(ip))
+
+
+@pytest.mark.parametrize(
+    "ip",
+    [
+        "2002:5db8:d822::1",  # 6to4 of 93.184.216.34
+        "64:ff9b::5db8:d822",  # NAT64 of 93.184.216.34
+        "::ffff:93.184.216.34",
+        "2001:0:808:808::a247:27dd",  # Teredo: server 8.8.8.8, client 93.184.216.34
+    ],
+)
+def test_addresses_embedding_a_public_ipv4_pass(ip):
+    check_address(ipaddress.ip_address(ip))
+
+
+@pytest.mark.parametrize(
+    "ip",
+    [
+        "::93.184.216.34",  # IPv4-compatible: deprecated, never routed
+        "64:ff9b:1::5db8:d822",  # local-use NAT64 prefix: a local translator
+        "fd00::5efe:5db8:d822",  # ISATAP under a private prefix
+    ],
+)
+def test_embedding_forms_that_are_never_public_are_refused(ip):
+    with pytest.raises(TargetRefused):
+        check_address(ipaddress.ip_address(ip))
+
+
+def test_embedded_address_is_checked_against_the_allow_list_too():
+    allow = parse_networks(["127.0.0.0/8"])
+    check_address(ipaddress.ip_address("2002:7f00:1::"), allow)
+    check_address(ipaddress.ip_address("::ffff:127.0.0.1"), allow)
+    with pytest.raises(TargetRefused):
+        check_address(ipaddress.ip_address("2002:a00:1::"), allow)
+
+
+def test_embedded_ipv4_reads_each_form():
+    from shkala_notify.domain.ssrf import embedded_ipv4
+
+    v4 = ipaddress.IPv4Address
+    assert embedded_ipv4(ipaddress.IPv6Address("2002:7f00:1::")) == ("6to4", [v4("127.0.0.1")])
+    assert embedded_ipv4(ipaddress.IPv6Address("2001:0:808:808::80ff:fffe")) == (
+        "Teredo",
+        [v4("8.8.8.8"), v4("127.0.0.1")],
+    )
+    assert embedded_ipv4(ipaddress.IPv6Address("2a02:6b8::2:242")) is None

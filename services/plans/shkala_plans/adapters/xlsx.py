@@ -10,6 +10,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from shkala_plans.domain.deadlines import occurrences
 from shkala_plans.domain.model import Roadmap
+from shkala_runtime.spreadsheets import protect_worksheet
 
 HEADERS = (
     "№",
@@ -81,6 +82,7 @@ def roadmap_xlsx(roadmap: Roadmap, today: dt.date) -> bytes:
         for cell in r:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = "A4"
+    protect_worksheet(ws)  # titles, rows and reports are user text: never formulas
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self, TypeVar
 
 from shkala_contracts.domain_event import DomainEvent
+from shkala_contracts.events.cycle import (
+    MeasureStatus,
+    MeasureStatusChanged,
+    RecommendationStatus,
+    RecommendationStatusChanged,
+)
 from shkala_contracts.events.plans import (
     Deadline,
     EffectivenessEvaluated,
@@ -394,6 +400,8 @@ class Recommendation(Aggregate):
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
         self.issued: RecommendationIssued | None = None
+        self.status = RecommendationStatus.ISSUED
+        self.reports: list[dict[str, Any]] = []
 
     def decide_issue(
         self, *, region: str, municipality: str, school: str, **data: Any
@@ -407,6 +415,9 @@ class Recommendation(Aggregate):
     def _when(self, event: DomainEvent) -> None:
         if isinstance(event, RecommendationIssued):
             self.issued = event
+        elif isinstance(event, RecommendationStatusChanged):
+            self.status = event.status
+            self.reports.append(_report(event))
 
 
 # --------------------------------------------------------------------------- measure
@@ -418,6 +429,8 @@ class Measure(Aggregate):
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
         self.taken: MeasureTaken | None = None
+        self.status = MeasureStatus.PLANNED
+        self.reports: list[dict[str, Any]] = []
 
     def decide_take(
         self,
@@ -458,6 +471,9 @@ class Measure(Aggregate):
     def _when(self, event: DomainEvent) -> None:
         if isinstance(event, MeasureTaken):
             self.taken = event
+        elif isinstance(event, MeasureStatusChanged):
+            self.status = event.status
+            self.reports.append(_report(event))
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -491,6 +507,16 @@ class EffectivenessEvaluation(Aggregate):
     def _when(self, event: DomainEvent) -> None:
         if isinstance(event, EffectivenessEvaluated):
             self.latest = event
+
+
+def _report(event: RecommendationStatusChanged | MeasureStatusChanged) -> dict[str, Any]:
+    return {
+        "version": event.originator_version,
+        "status": event.status.value,
+        "report": event.report,
+        "actor_role": event.actor_role,
+        "actor_unit": event.actor_unit,
+    }
 
 
 AGGREGATES: dict[str, type[Aggregate]] = {

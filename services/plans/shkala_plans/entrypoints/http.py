@@ -30,12 +30,13 @@ from shkala_plans.domain.model import (
     SectionSpec,
 )
 from shkala_plans.domain.templates import Template
-from shkala_plans.service_layer import services
+from shkala_plans.service_layer import services, tenancy
 from shkala_plans.service_layer.services import Deps
-from shkala_runtime.auth import CurrentPrincipal, Principal, Role
+from shkala_runtime.auth import CurrentPrincipal, Principal, Role, authorize
 from shkala_runtime.problems import Problem
 
 router = APIRouter(tags=["plans"])
+PLANNERS = (Role.REGION, Role.MUNICIPALITY)
 
 
 class Body(BaseModel):
@@ -171,8 +172,13 @@ async def create_roadmap(
     body: RoadmapIn, request: Request, response: Response, who: CurrentPrincipal, d: DepsDep
 ) -> dict[str, Any]:
     settings = request.app.state.settings
-    who.require(
-        Tenant(region=settings.region_id, municipality=body.municipality_id, school=body.school_id)
+    await tenancy.authorize_new_plan(
+        d.orgs,
+        who,
+        region=settings.region_id,
+        municipality=body.municipality_id,
+        school=body.school_id,
+        what="a roadmap",
     )
     template = None
     if body.template_id:
@@ -287,9 +293,18 @@ class StatusIn(Body):
 
 
 async def _edit(
-    d: Deps, roadmap_id: str, who: Principal, expected: int, decide: Any, response: Response
+    d: Deps,
+    roadmap_id: str,
+    who: Principal,
+    expected: int,
+    decide: Any,
+    response: Response,
+    schools: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    await load_for(d, Roadmap, roadmap_id, who)
+    """An edit of a roadmap the caller may act on, naming only ``schools`` the caller may
+    name and the roadmap's tenant holds."""
+    roadmap = await load_for(d, Roadmap, roadmap_id, who)
+    await tenancy.authorize_schools(d.orgs, who, schools, owner=tenant_of(roadmap), what="roadmap")
     r, _ = await services.execute(d, Roadmap, roadmap_id, decide, expected)
     versioned(response, r)
     return roadmap_view(r)
@@ -320,7 +335,13 @@ async def add_row(
         target_schools=body.target_schools,
     )
     return await _edit(
-        d, roadmap_id, who, body.expected_version, lambda r: r.decide_add_row(spec), response
+        d,
+        roadmap_id,
+        who,
+        body.expected_version,
+        lambda r: r.decide_add_row(spec),
+        response,
+        schools=body.target_schools,
     )
 
 
@@ -346,6 +367,7 @@ async def revise_row(
         body.expected_version,
         lambda r: r.decide_revise_row(row_id, **changes),
         response,
+        schools=body.target_schools or (),
     )
 
 
@@ -394,9 +416,11 @@ class SchedulerIn(Body):
 
 
 @router.post("/scheduler/run")
-async def run_scheduler(body: SchedulerIn, who: CurrentPrincipal, d: DepsDep) -> dict[str, Any]:
-    if who.role is not Role.REGION:
-        raise Problem(403, "Forbidden", "only the region runs the scheduler", type="forbidden")
+async def run_scheduler(
+    body: SchedulerIn, request: Request, who: CurrentPrincipal, d: DepsDep
+) -> dict[str, Any]:
+    region = Tenant(region=request.app.state.settings.region_id)
+    authorize(who, [region], roles=[Role.REGION], action="run the deadline scheduler of")
     events = await services.run_scheduler(d, body.today or dt.date.today(), body.lead_days)
     return {"events": [{"type": e.event_type, **e.model_dump(mode="json")} for e in events]}
 
@@ -420,11 +444,15 @@ async def issue_recommendation(
     body: RecommendationIn, request: Request, who: CurrentPrincipal, d: DepsDep
 ) -> dict[str, Any]:
     region = request.app.state.settings.region_id
-    if who.role is Role.SCHOOL:
-        raise Problem(
-            403, "Forbidden", "recommendations are issued to schools, not by them", type="forbidden"
-        )
-    who.require(Tenant(region=region, municipality=body.municipality_id))
+    await tenancy.authorize_new_plan(
+        d.orgs,
+        who,
+        region=region,
+        municipality=body.municipality_id,
+        school=body.school_id,
+        roles=PLANNERS,
+        what="a recommendation (issued to schools, not by them)",
+    )
     data = body.model_dump(exclude={"municipality_id", "school_id"})
     rec, _ = await services.execute(
         d,
@@ -470,11 +498,21 @@ async def take_measure(
     body: MeasureIn, request: Request, who: CurrentPrincipal, d: DepsDep
 ) -> dict[str, Any]:
     region = request.app.state.settings.region_id
-    if who.role is Role.SCHOOL:
-        raise Problem(
-            403, "Forbidden", "measures are taken by a municipality or the region", type="forbidden"
-        )
-    who.require(Tenant(region=region, municipality=body.municipality_id))
+    owner = await tenancy.authorize_new_plan(
+        d.orgs,
+        who,
+        region=region,
+        municipality=body.municipality_id,
+        schools=body.target_schools,
+        roles=PLANNERS,
+        what="a measure",
+    )
+    for rec_id in body.recommendation_ids:
+        rec = await _named(d, Recommendation, rec_id, who)
+        tenancy.require_within(owner, [tenant_of(rec)], "measure")
+    if body.roadmap_row:
+        roadmap = await _named(d, Roadmap, body.roadmap_row.split("/", 1)[0], who)
+        tenancy.require_within(owner, [tenant_of(roadmap)], "measure")
     m, _ = await services.execute(
         d,
         Measure,
@@ -497,9 +535,26 @@ async def take_measure(
     return {"id": m.id, "version": m.version, **m.taken.model_dump(mode="json")}
 
 
+async def _named(d: Deps, cls: type[Any], aggregate_id: str, who: Principal) -> Any:
+    """A plan object named in a request body: it exists (else 422) and the caller reaches it."""
+    try:
+        return await load_for(d, cls, aggregate_id, who)
+    except NotFound as exc:
+        raise tenancy.UnknownUnit(str(exc)) from exc
+
+
+async def load_measure(d: Deps, measure_id: str, who: Principal) -> Measure:
+    """A measure the caller may act on, with every target school within its reach."""
+    m: Measure = await load_for(d, Measure, measure_id, who)
+    assert m.taken is not None
+    await tenancy.authorize_reach(d.orgs, who, m.taken.target_schools)
+    return m
+
+
 @router.get("/measures/{measure_id}")
 async def get_measure(measure_id: str, who: CurrentPrincipal, d: DepsDep) -> dict[str, Any]:
-    m = await load_for(d, Measure, measure_id, who)
+    m = await load_measure(d, measure_id, who)
+    assert m.taken is not None
     ev = await services.load(d, EffectivenessEvaluation, EffectivenessEvaluation.id_for(measure_id))
     return {
         "id": m.id,
@@ -511,7 +566,7 @@ async def get_measure(measure_id: str, who: CurrentPrincipal, d: DepsDep) -> dic
 
 @router.post("/measures/{measure_id}/evaluate")
 async def evaluate_measure(measure_id: str, who: CurrentPrincipal, d: DepsDep) -> dict[str, Any]:
-    await load_for(d, Measure, measure_id, who)
+    await load_measure(d, measure_id, who)
     ev = await services.evaluate_measure(d, measure_id, trigger="request", require_complete=False)
     if ev is None or ev.latest is None:
         raise Problem(

@@ -25,6 +25,7 @@ from shkala_plans.domain.model import (
     SectionSpec,
 )
 from shkala_plans.domain.templates import Template
+from shkala_plans.service_layer.tenancy import OrgRegistry
 
 log = logging.getLogger(__name__)
 A = TypeVar("A", bound=Aggregate)
@@ -34,6 +35,7 @@ A = TypeVar("A", bound=Aggregate)
 class Deps:
     store: EventStore
     values: IndicatorValues
+    orgs: OrgRegistry
     nudge: Callable[[], None] = lambda: None
 
 
@@ -77,6 +79,9 @@ def summary(agg: Aggregate) -> dict[str, Any]:
         "municipality": agg.municipality,
         "school": agg.school,
     }
+    index_fields = getattr(agg, "index_fields", None)  # aggregates of the newer modules
+    if index_fields is not None:
+        doc |= index_fields()
     if isinstance(agg, Roadmap):
         doc |= {
             "title": agg.title,
@@ -91,12 +96,14 @@ def summary(agg: Aggregate) -> dict[str, Any]:
             "indicator_ids": [i.indicator_id for i in t.indicators],
             "baseline_period": t.baseline_period,
             "evaluation_period": t.evaluation_period,
+            "status": agg.status.value,
         }
     elif isinstance(agg, Recommendation) and agg.issued:
         doc |= {
             "direction": agg.issued.direction.value,
             "period": agg.issued.period,
             "indicator_id": agg.issued.indicator_id,
+            "status": agg.status.value,
         }
     elif isinstance(agg, EffectivenessEvaluation) and agg.latest:
         doc |= {"measure_id": agg.latest.measure_id, "verdict": agg.latest.verdict.value}

@@ -1,3 +1,4 @@
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -5,9 +6,12 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from shkala_contracts import Tenant
+from shkala_contracts.events.org_units import MunicipalityRegistered, SchoolRegistered
 from shkala_plans.bootstrap import Service, bootstrap
 from shkala_plans.settings import Settings
 from shkala_runtime.auth import Role, issue_token
+from shkala_runtime.kafka import EventPublisher, Outgoing
 
 
 def plans_settings(test_settings) -> Settings:
@@ -18,8 +22,59 @@ def plans_settings(test_settings) -> Settings:
     )
 
 
+# The registry every plans test works in (published to the org-units topic, as ingest does):
+# municipality -> its schools
+REGISTRY = {
+    "m1": ("sch1", "sch2", "sch-a", "sch-b", "sch-c", "s1", "s2"),
+    "m2": ("sch-x", "sch-y"),
+}
+
+
+async def register_units(settings, registry: dict[str, tuple[str, ...]] = REGISTRY) -> None:
+    """Publish the registry's events to the org-units topic, as ingest does after checking."""
+    region = settings.region_id
+    events: list[Outgoing] = []
+    for mun, schools in registry.items():
+        events.append(
+            Outgoing.of(
+                MunicipalityRegistered(region_id=region, municipality_id=mun, name=f"МО {mun}"),
+                source="/test/ingest",
+                tenant=Tenant(region=region, municipality=mun),
+            )
+        )
+        events.extend(
+            Outgoing.of(
+                SchoolRegistered(
+                    region_id=region, municipality_id=mun, school_id=s, name=f"Школа {s}"
+                ),
+                source="/test/ingest",
+                tenant=Tenant(region=region, municipality=mun, school=s),
+            )
+            for s in schools
+        )
+    pub = EventPublisher(settings)
+    await pub.start()
+    try:
+        await pub.publish(events)
+    finally:
+        await pub.stop()
+
+
+async def known_to_plans(svc: Service, registry: dict[str, tuple[str, ...]]) -> None:
+    """Wait until the plans service has read the registry from the topic."""
+    wanted = {s: m for m, schools in registry.items() for s in schools}
+    for _ in range(300):
+        known = await svc.deps.orgs.schools(wanted)
+        if {s: m for s, (_, m) in known.items()} == wanted:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"plans did not learn the registry: {known}")
+
+
 @contextlib.asynccontextmanager
-async def running(settings: Settings, **kw) -> AsyncIterator[tuple[Service, httpx.AsyncClient]]:
+async def running(
+    settings: Settings, registry: dict[str, tuple[str, ...]] | None = REGISTRY, **kw
+) -> AsyncIterator[tuple[Service, httpx.AsyncClient]]:
     svc = bootstrap(settings, **kw)
     async with (
         svc.app.router.lifespan_context(svc.app),
@@ -27,6 +82,10 @@ async def running(settings: Settings, **kw) -> AsyncIterator[tuple[Service, http
             transport=httpx.ASGITransport(app=svc.app), base_url="http://t", timeout=30
         ) as client,
     ):
+        if registry:
+            if not await svc.deps.orgs.schools([next(iter(registry.values()))[0]]):
+                await register_units(settings, registry)
+            await known_to_plans(svc, registry)
         yield svc, client
 
 
@@ -37,8 +96,6 @@ def auth(settings, role=Role.MUNICIPALITY, municipality="m1", school=None) -> di
 
 async def read_topic(settings, topic: str, expect: int, timeout_s: float = 15) -> list:
     """Everything on a topic, with a plain aiokafka consumer (no group)."""
-    import asyncio
-
     consumer = AIOKafkaConsumer(
         settings.topic_name(topic),
         bootstrap_servers=settings.kafka_bootstrap_servers,

@@ -1,0 +1,202 @@
+"""The replicated read table: every instance folds the org-unit topic and the derived-events
+topic into memory, so any instance answers any tenant's card, table, list, roll-up or rating
+without asking the instance that owns the school (the heavy per-school state stays
+partitioned; see ADR 0007).
+
+The table holds the current value of every school indicator (the newest originator version
+of its ``IndicatorValueChanged`` wins, so a redelivered or republished event changes
+nothing) and the org units (the newest registration wins). Everything spanning schools is
+computed from it on read: roll-ups sum numerators and denominators, list membership follows
+from a school's values by the catalogue's rules, the rating ranks a municipality's schools.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from shkala_contracts.events.indicators import IndicatorValueChanged, Scope
+from shkala_contracts.events.org_units import (
+    MunicipalityRegistered,
+    RegionRegistered,
+    SchoolRegistered,
+)
+from shkala_indicators.domain.catalogue import Catalogue
+from shkala_indicators.domain.compute import Value, at_risk, list_membership, roll_up
+from shkala_runtime.consuming import Delivered
+
+ValueKey = tuple[str, str, str]  # (indicator, school, period)
+
+
+class ReadTable:
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.by_id = catalogue.by_id()
+        self.org: dict[str, dict[str, Any]] = {}
+        self._org_rank: dict[str, tuple[int, int, int]] = {}
+        self.values: dict[ValueKey, dict[str, Any]] = {}
+        self.by_school: dict[str, set[ValueKey]] = defaultdict(set)
+        self.positions: dict[tuple[str, int], int] = {}  # topic-partition -> last offset read
+        self.updated_at: dt.datetime | None = None
+
+    # ------------------------------------------------------------------ folding
+    def fold(self, batch: list[Delivered]) -> None:
+        for d in batch:
+            pos = d.position
+            key = (pos.topic, pos.partition)
+            self.positions[key] = max(self.positions.get(key, -1), pos.offset)
+            e = d.event
+            if isinstance(e, RegionRegistered | MunicipalityRegistered | SchoolRegistered):
+                self._org(d)
+            elif isinstance(e, IndicatorValueChanged) and e.scope is Scope.SCHOOL and e.school_id:
+                self._value(e, d.envelope.time)
+        if batch:
+            self.updated_at = dt.datetime.now(dt.UTC)
+
+    def _org(self, d: Delivered) -> None:
+        e: Any = d.event
+        unit = getattr(e, "school_id", None) or getattr(e, "municipality_id", None) or e.region_id
+        rank = (d.envelope.originator_version, d.position.partition, d.position.offset)
+        if unit in self._org_rank and rank <= self._org_rank[unit]:
+            return
+        self._org_rank[unit] = rank
+        kind = (
+            "school"
+            if isinstance(e, SchoolRegistered)
+            else "municipality"
+            if isinstance(e, MunicipalityRegistered)
+            else "region"
+        )
+        self.org[unit] = {
+            "_id": unit,
+            "kind": kind,
+            "region_id": e.region_id,
+            "municipality_id": getattr(e, "municipality_id", None),
+            "name": e.name,
+        }
+
+    def _value(self, e: IndicatorValueChanged, time: dt.datetime) -> None:
+        key = (e.indicator_id, e.school_id or "", e.period)
+        known = self.values.get(key)
+        if known is not None and e.originator_version <= known["version"]:
+            return
+        if e.new_value is None and not e.denominator:
+            # the value is gone (its facts were corrected away); remember the version only
+            self.values[key] = {"version": e.originator_version, "gone": True}
+            self.by_school[key[1]].discard(key)
+            return
+        ind = self.by_id.get(e.indicator_id)
+        v = Value(e.numerator, e.denominator, e.new_value)
+        self.values[key] = {
+            "indicator_id": e.indicator_id,
+            "direction": e.direction,
+            "scope": "school",
+            "unit_id": e.school_id,
+            "school_id": e.school_id,
+            "period": e.period,
+            "numerator": e.numerator,
+            "denominator": e.denominator,
+            "value": e.new_value,
+            "at_risk": at_risk(ind, v) if ind else False,
+            "definition_version": e.definition_version,
+            "event_time": time,
+            "updated_at": time,
+            "version": e.originator_version,
+        }
+        self.by_school[key[1]].add(key)
+
+    # ------------------------------------------------------------------ queries
+    def schools_of(self, municipality: str) -> list[str]:
+        return sorted(
+            k
+            for k, o in self.org.items()
+            if o["kind"] == "school" and o["municipality_id"] == municipality
+        )
+
+    def municipalities_of(self, region: str) -> list[str]:
+        return sorted(
+            {
+                o["municipality_id"]
+                for o in self.org.values()
+                if o["kind"] == "school" and o["region_id"] == region
+            }
+        )
+
+    def school_values(self, school: str, period: str | None = None) -> list[dict[str, Any]]:
+        docs = [self.values[k] for k in self.by_school.get(school, ())]
+        return [d for d in docs if period is None or d["period"] == period]
+
+    def school_value(self, indicator: str, school: str, period: str) -> dict[str, Any] | None:
+        d = self.values.get((indicator, school, period))
+        return None if d is None or d.get("gone") else d
+
+    def values_by_indicator(self, school: str, period: str) -> dict[str, Value]:
+        return {
+            d["indicator_id"]: Value(d["numerator"], d["denominator"], d["value"])
+            for d in self.school_values(school, period)
+        }
+
+    def lists_of(self, school: str, period: str) -> list[dict[str, Any]]:
+        """The school's list memberships in a period, by the catalogue's rules."""
+        values = self.values_by_indicator(school, period)
+        if not values:
+            return []
+        out = []
+        for rule in self.catalogue.lists:
+            member, reasons = list_membership(rule, self.catalogue, values)
+            out.append(
+                {
+                    "list": rule.name,
+                    "period": period,
+                    "member": member,
+                    "reasons": list(reasons),
+                    "definition_version": self.catalogue.version,
+                }
+            )
+        return out
+
+    def periods_of(self, school: str) -> list[str]:
+        return sorted({k[2] for k in self.by_school.get(school, ())})
+
+    def members(self, risk_list: str, period: str, schools: list[str]) -> dict[str, list[str]]:
+        out = {}
+        for s in schools:
+            for entry in self.lists_of(s, period):
+                if entry["list"] == risk_list and entry["member"]:
+                    out[s] = entry["reasons"]
+        return out
+
+    def roll_up(self, scope: str, unit: str, period: str, schools: list[str]) -> dict[str, Any]:
+        """Municipality or region values: sums of the schools' numerators and denominators."""
+        out: dict[str, Any] = {}
+        region = self.org.get(unit, {}).get("region_id") if scope == "municipality" else unit
+        for ind in self.catalogue.indicators:
+            parts = [
+                Value(d["numerator"], d["denominator"], d["value"])
+                for s in schools
+                if (d := self.school_value(ind.id, s, period)) is not None and d["denominator"]
+            ]
+            v = roll_up(ind, parts)
+            if v is None:
+                continue
+            out[ind.id] = {
+                "indicator_id": ind.id,
+                "direction": ind.direction,
+                "scope": scope,
+                "unit_id": unit,
+                "region_id": region,
+                "municipality_id": unit if scope == "municipality" else None,
+                "period": period,
+                "numerator": v.numerator,
+                "denominator": v.denominator,
+                "value": v.value,
+                "at_risk": at_risk(ind, v),
+                "definition_version": self.catalogue.version,
+                "event_time": None,
+                "updated_at": self.updated_at,
+            }
+        return out
+
+
+__all__ = ["ReadTable"]

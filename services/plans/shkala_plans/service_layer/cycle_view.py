@@ -1,0 +1,213 @@
+"""The management cycle of one direction, complete (seed 002's six steps), for a
+municipality or for one of its schools: who owns it, goals with their targets and dates,
+the indicators and their targets, monitoring coverage from the periods' approval, analysis
+(schools on ШНОР/ШНСУ, recommendations per school), measures with status, effectiveness.
+Each step carries the technological card's duties for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from typing import Any
+
+from shkala_contracts import Tenant
+from shkala_contracts.vocabulary import Direction
+from shkala_plans.domain.cycle_card import CardStep
+from shkala_plans.domain.deadlines import occurrences
+from shkala_plans.domain.model import Roadmap
+from shkala_plans.domain.periods import NotAllowed
+from shkala_plans.domain.roster import Roster, people_named
+from shkala_plans.service_layer.services import Deps, load
+from shkala_runtime.auth import Principal
+
+
+def _card(card: tuple[CardStep, ...], key: str) -> dict[str, Any] | None:
+    step = next((s for s in card if s.key == key), None)
+    return asdict(step) if step else None
+
+
+async def direction_cycle(
+    deps: Deps,
+    who: Principal,
+    *,
+    municipality: str,
+    direction: Direction,
+    school: str | None = None,
+    period: str | None = None,
+    today: dt.date | None = None,
+    card: tuple[CardStep, ...] = (),
+) -> dict[str, Any]:
+    tenant = Tenant(region=who.region, municipality=municipality, school=school)
+    if not who.can_access(tenant):
+        raise NotAllowed(f"{school or municipality} is outside the caller's tenant")
+    today = today or dt.date.today()
+    base = {"region": who.region, "municipality": municipality}
+
+    roster = await load(deps, Roster, Roster.id_for(municipality))
+    people = {p.person_id: p for p in roster.people.values() if direction in p.directions}
+
+    goals: list[dict[str, Any]] = []
+    indicator_targets: dict[str, dict[str, Any]] = {}
+    for doc in await deps.store.index_find({**base, "kind": "roadmap"}):
+        if school and doc.get("school") not in (None, school):
+            continue
+        if not school and doc.get("school"):
+            continue  # the municipality's view: its own roadmaps (schools have their own)
+        r = await load(deps, Roadmap, doc["_id"])
+        for s in r.sections.values():
+            if s.direction is not direction:
+                continue
+            for x in r.rows.values():
+                if x.section_id != s.section_id:
+                    continue
+                if school and x.target_schools and school not in x.target_schools:
+                    continue
+                upcoming = [
+                    d
+                    for d in occurrences(
+                        x.deadline, r.starts_on or today, today.replace(year=today.year + 1)
+                    )
+                    if d >= today
+                ]
+                goals.append(
+                    {
+                        "roadmap_id": r.id,
+                        "row_id": x.row_id,
+                        "number": x.number,
+                        "activity": x.activity,
+                        "target": x.expected_result,
+                        "deadline": x.deadline.text,
+                        "next_due": upcoming[0].isoformat() if upcoming else None,
+                        "status": x.status.value,
+                        "overdue": bool(x.overdue_signalled) and not x.closed,
+                        "responsible": [r2 for r2 in x.responsible if not r2.startswith("person:")],
+                        "responsible_people": [
+                            {
+                                "person_id": p,
+                                "duty": roster.people[p].duty.value if p in roster.people else None,
+                                "position": roster.people[p].position
+                                if p in roster.people
+                                else None,
+                            }
+                            for p in people_named(x.responsible)
+                        ],
+                        "indicator_ids": list(x.indicator_ids),
+                    }
+                )
+                for i in x.indicator_ids:
+                    indicator_targets.setdefault(i, {"indicator_id": i, "from": ["roadmap"]})
+
+    recs = [
+        d
+        for d in await deps.store.index_find(
+            {**base, "kind": "recommendation", "direction": direction.value}
+        )
+        if (not school or d.get("school") == school) and (not period or d.get("period") == period)
+    ]
+    measures = [
+        d
+        for d in await deps.store.index_find(
+            {**base, "kind": "measure", "direction": direction.value}
+        )
+        if not school or school in d.get("target_schools", [])
+    ]
+    for m in measures:
+        for i in m.get("indicator_ids", []):
+            t = indicator_targets.setdefault(i, {"indicator_id": i, "from": []})
+            t["from"] = sorted({*t["from"], "measure"})
+    for rec in recs:
+        if ind := rec.get("indicator_id"):
+            t = indicator_targets.setdefault(ind, {"indicator_id": ind, "from": []})
+            t["from"] = sorted({*t["from"], "recommendation"})
+
+    period_docs = [
+        d
+        for d in await deps.store.index_find({**base, "kind": "period"})
+        if (not school or d.get("school") == school) and (not period or d.get("period") == period)
+    ]
+    coverage: dict[str, dict[str, Any]] = {}
+    for d in sorted(period_docs, key=lambda d: (d.get("period") or "", d.get("school") or "")):
+        c = coverage.setdefault(
+            d["period"], {"period": d["period"], "by_state": {}, "schools": {}, "approved": 0}
+        )
+        c["by_state"][d["state"]] = c["by_state"].get(d["state"], 0) + 1
+        c["schools"][d["school"]] = d["state"]
+        c["approved"] += 1 if d.get("approved") else 0
+
+    schools = sorted(
+        {s for m in measures for s in m.get("target_schools", [])}
+        | {r["school"] for r in recs if r.get("school")}
+        | {d["school"] for d in period_docs}
+        | ({school} if school else set())
+    )
+    membership = await deps.values.membership_for(schools) if schools else []
+    latest: dict[tuple[str, str], tuple[str, str]] = {}
+    for sch, lst, p, change in membership:
+        if period and p > period:
+            continue
+        if (sch, lst) not in latest or latest[(sch, lst)][0] < p:
+            latest[(sch, lst)] = (p, change)
+    at_risk = [
+        {"school_id": s, "list": lst, "since": p}
+        for (s, lst), (p, change) in sorted(latest.items())
+        if change == "entered"
+    ]
+
+    evaluations = {
+        x["measure_id"]: x["verdict"]
+        for x in await deps.store.index_find({**base, "kind": "evaluation"})
+    }
+    return {
+        "municipality_id": municipality,
+        "school_id": school,
+        "direction": direction.value,
+        "period": period,
+        "owners": {
+            "coordinators": sorted(p for p, x in people.items() if x.duty.value == "coordinator"),
+            "executors": sorted(p for p, x in people.items() if x.duty.value == "executor"),
+        },
+        "steps": {
+            "goals": {"card": _card(card, "goals"), "items": goals},
+            "indicators": {
+                "card": _card(card, "indicators"),
+                "items": sorted(indicator_targets.values(), key=lambda x: x["indicator_id"]),
+            },
+            "monitoring": {"card": _card(card, "monitoring"), "periods": list(coverage.values())},
+            "analysis": {
+                "card": _card(card, "analysis"),
+                "at_risk": at_risk,
+                "recommendations": [
+                    {
+                        "id": r["_id"],
+                        "school_id": r.get("school"),
+                        "period": r.get("period"),
+                        "indicator_id": r.get("indicator_id"),
+                        "status": r.get("status", "issued"),
+                    }
+                    for r in sorted(recs, key=lambda r: r["_id"])
+                ],
+            },
+            "measures": {
+                "card": _card(card, "measures"),
+                "items": [
+                    {
+                        "id": m["_id"],
+                        "title": m.get("title"),
+                        "status": m.get("status", "planned"),
+                        "target_schools": m.get("target_schools", []),
+                        "baseline_period": m.get("baseline_period"),
+                        "evaluation_period": m.get("evaluation_period"),
+                    }
+                    for m in sorted(measures, key=lambda m: m["_id"])
+                ],
+            },
+            "effectiveness": {
+                "card": _card(card, "effectiveness"),
+                "items": [
+                    {"measure_id": m["_id"], "verdict": evaluations.get(m["_id"])}
+                    for m in sorted(measures, key=lambda m: m["_id"])
+                ],
+            },
+        },
+    }
