@@ -7,9 +7,10 @@ fail with the reason; they are never skipped.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,17 @@ async def test_settings(infra: None, run_id: str) -> AsyncIterator[ServiceSettin
         await client.drop_database(settings.mongo_database)
     finally:
         await client.close()
+    from support.topics import delete_topics
+
+    await asyncio.to_thread(
+        delete_topics, settings.kafka_bootstrap_servers, settings.kafka_topic_prefix
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _delete_test_topics() -> Iterator[None]:
+    """Topics of service processes (end-to-end tests) go when the session ends."""
+    yield
+    from support.topics import delete_remembered
+
+    delete_remembered()

@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from support import topics
+
 SERVICES = ("ingest", "indicators", "plans", "notify")
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,6 +62,11 @@ class ServiceProcesses:
             "SHKALA_LOG_LEVEL": "INFO",
             **(env or {}),
         }
+        topics.remember(
+            self.env.get("SHKALA_KAFKA_BOOTSTRAP_SERVERS")
+            or os.environ.get("SHKALA_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            self.env["SHKALA_KAFKA_TOPIC_PREFIX"],
+        )
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
