@@ -512,6 +512,7 @@ SCENARIOS: dict[
         NOTIFY_ENV,
     ),
 }
+SCENARIOS.update(__import__("bench.faults_ingest", fromlist=["S"]).SCENARIOS)  # ingest's own
 # `--ci` (`.ci/run`): a few minutes, the faults every change could break.
 CI_SUBSET = ("kill-9-indicators", "kill-9-notify", "poison-messages", "duplicate-upload")
 

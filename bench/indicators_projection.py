@@ -1,14 +1,19 @@
 """The indicators projection use case alone: decide + derived events over a generated region,
 with the in-memory store of the unit tests (no Kafka, no database). `uv run python
 bench/indicators_projection.py`; the full figures come from `make bench`."""
-import asyncio, time, sys, resource
+import asyncio
+import resource
+import sys
+import time
+
 sys.path.insert(0, "services/indicators/tests"); sys.path.insert(0, "services/indicators/tests/unit")
+from fakes import FakePublisher, FakeStore
 from indicators_testkit import generate
-from fakes import FakeStore, FakePublisher
+
 from shkala_contracts import Envelope, Tenant
-from shkala_runtime.consuming import Delivered, LogPosition
 from shkala_indicators.domain import catalogue as cat
 from shkala_indicators.service_layer.projection import Projector
+from shkala_runtime.consuming import Delivered, LogPosition
 
 reg = generate(seed=1, n_mun=6, per_mun=10)
 sm = reg.school_municipality()

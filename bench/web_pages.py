@@ -3,8 +3,9 @@
 
 The system runs with the tiny demo region (as `make demo`); a municipal official's pages and
 the region's page are requested in turn for ``seconds`` each, one at a time, and the p50/p95
-are reported beside the raw limit measured in the same run: the slowest single indicators
-call the page makes (the municipality table), asked of indicators directly.
+are reported (the slowest page's figure overall) beside the raw limits measured in the same
+run: the municipality table asked of indicators directly and a roadmap asked of plans directly
+(the slowest upstream calls the pages make).
 """
 
 from __future__ import annotations
@@ -69,19 +70,21 @@ def measure(seconds: float = 5.0) -> dict[str, Any]:
             ]:
                 pages[name] = timed(c, path, seconds)
         token = issue_token(ServiceSettings(), Role.MUNICIPALITY, region="99", municipality=mun)
-        with httpx.Client(
-            base_url=system.url("indicators"), headers={"Authorization": f"Bearer {token}"}
-        ) as c:
-            upstream = timed(c, f"/municipalities/{mun}/table?period={period}", seconds)
-    every = [v for vs in pages.values() for v in vs]
+        auth = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=system.url("indicators"), headers=auth) as c:
+            table = timed(c, f"/municipalities/{mun}/table?period={period}", seconds)
+        with httpx.Client(base_url=system.url("plans"), headers=auth) as c:
+            plan = timed(c, f"/roadmaps/{roadmap}", seconds)
     return {
-        "web_page_p50_ms": pct(every, 0.5),
-        "web_page_p95_ms": pct(every, 0.95),
+        # the slowest page decides: a pooled percentile would be the cheap pages' figure
+        "web_page_p95_ms": max(pct(v, 0.95) for v in pages.values()),
+        "web_page_p50_ms": max(pct(v, 0.5) for v in pages.values()),
         "web_pages": {
             k: {"n": len(v), "p50_ms": pct(v, 0.5), "p95_ms": pct(v, 0.95)}
             for k, v in pages.items()
         },
-        "web_upstream_table_p95_ms": pct(upstream, 0.95),
+        "web_upstream_table_p95_ms": pct(table, 0.95),
+        "web_upstream_roadmap_p95_ms": pct(plan, 0.95),
         "web_region": "tiny demo region (2 municipalities, 8 schools)",
     }
 

@@ -13,6 +13,7 @@ from shkala_contracts.events import (
     plans,
     school_context,
     staffing,
+    withdrawals,
 )
 
 _MODULES = (
@@ -21,6 +22,7 @@ _MODULES = (
     attendance,
     staffing,
     school_context,
+    withdrawals,
     indicators,
     plans,
     cycle,

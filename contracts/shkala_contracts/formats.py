@@ -107,7 +107,7 @@ FORMATS: dict[str, UploadFormat] = {
             "org-units",
             "Реестр образовательных организаций",
             SchoolRegistered,
-            Column("Код региона", "region_id", example="71"),
+            Column("Код региона", "region_id", example="demo"),  # SHKALA_REGION_ID
             Column("Регион", "region_name", example="Тульская область"),
             Column("Код МО", "municipality_id", example="mo-01"),
             Column("Муниципалитет", "municipality_name", example="г. Тула"),

@@ -10,7 +10,7 @@
 # Env: SHKALA_FERRETDB_BACKEND (postgresql | sqlite, default postgresql),
 #      SHKALA_FERRETDB_PORT (27017), SHKALA_FERRETDB_DEBUG_PORT (28088, the
 #      HTTP /debug/readyz + /debug/metrics listener), SHKALA_FERRETDB_LOG_LEVEL
-#      (warn), SHKALA_POSTGRES_PORT (55432), SHKALA_FERRETDB_POOL_MAX_CONNS (200),
+#      (warn), SHKALA_POSTGRES_PORT (55432), SHKALA_FERRETDB_POOL_MAX_CONNS (400),
 #      SHKALA_LOCAL_DIR, SHKALA_CACHE_DIR.
 set -euo pipefail
 
@@ -36,8 +36,9 @@ esac
 POSTGRES_PORT="${SHKALA_POSTGRES_PORT:-55432}"
 # pgx's pool size; FerretDB holds one connection per statement of an update command
 # (the trap in ADR 0002), so this is the ceiling on concurrent update statements:
-# measured, a 150-statement bulk_write wedges at 50 and returns in 1.5 s at 200.
-FERRETDB_POOL_MAX_CONNS="${SHKALA_FERRETDB_POOL_MAX_CONNS:-200}"
+# measured, a 150-statement bulk_write wedges at 50 and returns in 1.5 s at 200; at 200 a
+# creation (which holds the metadata lock) still deadlocked behind 200 busy connections.
+FERRETDB_POOL_MAX_CONNS="${SHKALA_FERRETDB_POOL_MAX_CONNS:-400}"
 # The local dir is part of the marker: the faults suite's private FerretDB (own
 # SHKALA_LOCAL_DIR) must never be taken for the shared one, or the other way round.
 FERRETDB_MARKER="ferretdb-${FERRETDB_VERSION} --handler=${FERRETDB_BACKEND} --state-dir=${FERRETDB_DATA}/state"

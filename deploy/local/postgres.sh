@@ -107,11 +107,11 @@ cmd_start() {
       die "port ${POSTGRES_PORT} is taken by another process; free it or set SHKALA_POSTGRES_PORT"
     say "starting PostgreSQL on 127.0.0.1:${POSTGRES_PORT} (data in ${POSTGRES_DATA})"
     # synchronous_commit=off: a test cluster may lose its last few ms on a machine crash,
-    # never its consistency; max_connections above FerretDB's pool (50) plus tools.
+    # never its consistency; max_connections above FerretDB's pool (400) plus tools.
     # TCP on loopback only; no Unix socket (its folder would need to be the owner's too).
     spawn postgres "${POSTGRES_LOG}" "${OWNER_PREFIX[@]}" "$(pg_bin postgres)" -D "${POSTGRES_DATA}" \
       -c listen_addresses=127.0.0.1 -p "${POSTGRES_PORT}" -c unix_socket_directories= \
-      -c max_connections=300 -c shared_buffers=256MB -c synchronous_commit=off \
+      -c max_connections=500 -c shared_buffers=256MB -c synchronous_commit=off \
       -c logging_collector=off
   else
     say "process already running, waiting for it to become healthy"

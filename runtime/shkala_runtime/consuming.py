@@ -133,6 +133,7 @@ def subscribe_events(
         max_records=max_records,
         max_partition_fetch_bytes=max_partition_fetch_bytes,
         auto_offset_reset="earliest",
+        isolation_level="read_committed",  # an import is all on the log or none of it
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_ignore_body,
         listener=listener,

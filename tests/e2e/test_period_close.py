@@ -24,6 +24,7 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 from standardwebhooks import Webhook
+from support.projections import _read_to_end
 
 from shkala_ingest.bootstrap import bootstrap as ingest_bootstrap
 from shkala_ingest.settings import Settings as IngestSettings
@@ -99,7 +100,11 @@ async def served(app: Any) -> AsyncIterator[str]:
 
 async def topic_count(settings: ServiceSettings, base: str) -> int:
     topic = settings.topic_name(base)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
     await consumer.start()
     try:
         parts = consumer.partitions_for_topic(topic) or set()
@@ -112,7 +117,8 @@ async def topic_count(settings: ServiceSettings, base: str) -> int:
         tps = [TopicPartition(topic, p) for p in parts]
         begin = await consumer.beginning_offsets(tps)
         end = await consumer.end_offsets(tps)
-        return sum(end[tp] - begin[tp] for tp in tps)
+        # committed records, not offsets: an import's transaction marker takes an offset too
+        return len(await _read_to_end(consumer, begin, end))
     finally:
         await consumer.stop()
 

@@ -29,39 +29,74 @@ async def _topic_partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> li
     ]
 
 
+async def _read_to_end(
+    consumer: AIOKafkaConsumer, starts: dict[TopicPartition, int], ends: dict[TopicPartition, int]
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Committed records from ``starts`` up to ``ends``. Kafka transactions leave control
+    records (commit/abort markers) that take offsets but are never delivered: the reader
+    stops by its position, not by the last record's offset."""
+    wanted = {tp: end for tp, end in ends.items() if end > starts.get(tp, 0)}
+    out: list[ConsumerRecord[bytes, bytes]] = []
+    if not wanted:
+        return out
+    consumer.assign(list(wanted))
+    for tp in wanted:
+        consumer.seek(tp, starts.get(tp, 0))
+    while wanted:
+        batch = await consumer.getmany(*wanted, timeout_ms=1000)
+        for tp, records in batch.items():
+            out.extend(r for r in records if r.offset < wanted.get(tp, 0))
+        for tp in list(wanted):
+            if await consumer.position(tp) >= wanted[tp]:
+                wanted.pop(tp)
+    return out
+
+
 async def log_end(prefix: str, topics: tuple[str, ...] = FACT_TOPIC_NAMES) -> int:
-    """Messages on the (fact) topics: what a projection has applied once it caught up."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=ServiceSettings().kafka_bootstrap_servers)
+    """Per partition, the offset after its last committed record, summed: what a projection
+    has applied once it caught up (``applied`` counts the same way). Transaction markers at
+    a partition's end are not records, so the end offset alone would overcount."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=ServiceSettings().kafka_bootstrap_servers,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
     await consumer.start()
     try:
         parts = await _topic_partitions(consumer, [prefix + t for t in topics])
-        return sum((await consumer.end_offsets(parts)).values())
+        begins = await consumer.beginning_offsets(parts)
+        ends = await consumer.end_offsets(parts)
+        total = 0
+        for tp in parts:
+            window = 64
+            while True:
+                start = max(begins[tp], ends[tp] - window)
+                records = await _read_to_end(consumer, {tp: start}, {tp: ends[tp]})
+                if records or start <= begins[tp]:
+                    total += (max(r.offset for r in records) + 1) if records else 0
+                    break
+                window *= 8
+        return total
     finally:
         await consumer.stop()
 
 
 async def read_log(topics: list[str]) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every message now on ``topics``, from offset 0 to the end offsets taken at the start."""
+    """Every committed message now on ``topics``, from the start to the end offsets taken at
+    the start."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=ServiceSettings().kafka_bootstrap_servers, enable_auto_commit=False
+        bootstrap_servers=ServiceSettings().kafka_bootstrap_servers,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
     )
     await consumer.start()
-    out: list[ConsumerRecord[bytes, bytes]] = []
     try:
         parts = await _topic_partitions(consumer, topics)
         if not parts:
-            return out
+            return []
+        begins = await consumer.beginning_offsets(parts)
         ends = await consumer.end_offsets(parts)
-        wanted = {tp: end for tp, end in ends.items() if end > 0}
-        consumer.assign(list(wanted))
-        await consumer.seek_to_beginning(*wanted)
-        while wanted:
-            batch = await consumer.getmany(*wanted, timeout_ms=1000)
-            for tp, records in batch.items():
-                out.extend(r for r in records if r.offset < wanted.get(tp, 0))
-                if records and records[-1].offset + 1 >= wanted.get(tp, 0):
-                    wanted.pop(tp, None)
-        return out
+        return await _read_to_end(consumer, begins, ends)
     finally:
         await consumer.stop()
 

@@ -12,8 +12,11 @@ import argparse
 import asyncio
 import json
 import os
+import resource
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 
@@ -77,6 +80,7 @@ async def run(rows: int, schools: int, partitions: int) -> dict[str, object]:
                     files={"file": ("o.csv", org_csv(schools, settings.region_id), "text/csv")},
                 )
                 assert r.json()["status"] == "completed", r.text
+                before_mib = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
                 started = time.perf_counter()
                 r = await c.post(
                     "/imports/vpr",
@@ -107,6 +111,8 @@ async def run(rows: int, schools: int, partitions: int) -> dict[str, object]:
             await admin.close()
     assert answer["status"] == "completed", answer
     elapsed = finished - started
+    self_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {
         "rows": rows,
         "bytes": len(data),
@@ -118,6 +124,10 @@ async def run(rows: int, schools: int, partitions: int) -> dict[str, object]:
         "publish_seconds": round(finished - (validated_at or finished), 2),
         "generate_seconds": round(gen_s, 2),
         "partitions": partitions,
+        # this process holds the generated file and the HTTP client too: an upper bound
+        "peak_rss_mib_ingest_process": round(self_kib / 1024),
+        "peak_rss_mib_reading_worker": round(child_kib / 1024),
+        "rss_mib_before_upload": before_mib,
     }
 
 
@@ -126,8 +136,19 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--schools", type=int, default=200)
     ap.add_argument("--partitions", type=int, default=6)
+    ap.add_argument(
+        "--producer-perf", action="store_true", help="also kafka-producer-perf, same run"
+    )
     args = ap.parse_args()
-    print(json.dumps(asyncio.run(run(args.rows, args.schools, args.partitions))))
+    result = asyncio.run(run(args.rows, args.schools, args.partitions))
+    if args.producer_perf:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+        from bench.limits import kafka_producer_perf
+
+        rate, _ = kafka_producer_perf(args.rows, record_size=400)
+        result["kafka_producer_perf_records_per_s"] = round(rate)
+        result["ratio_to_producer_perf"] = round(result["ingest_rows_per_s"] / rate, 3)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -10,14 +10,16 @@ from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
 from shkala_ingest.adapters.store import IngestStore
+from shkala_ingest.adapters.table_reader import WorkerTableReader
 from shkala_ingest.domain.pseudonyms import Pseudonymiser
-from shkala_ingest.entrypoints import http
+from shkala_ingest.entrypoints import errors, http
 from shkala_ingest.service_layer.imports import Ingestor
 from shkala_ingest.settings import Settings
-from shkala_runtime.kafka import EventPublisher, make_broker
+from shkala_runtime.kafka import make_broker
 from shkala_runtime.mongo import database, make_client
 from shkala_runtime.service import create_service_app
 from shkala_runtime.telemetry import setup_logging, setup_tracing
+from shkala_runtime.transactions import TransactionalPublisher
 
 TITLE = "Shkala Ingest"
 DESCRIPTION = (
@@ -31,7 +33,7 @@ class Service:
     settings: Settings
     broker: KafkaBroker
     mongo: AsyncMongoClient
-    publisher: EventPublisher
+    publisher: TransactionalPublisher
     app: FastAPI
     ingestor: Ingestor
 
@@ -45,12 +47,16 @@ def bootstrap(settings: Settings | None = None) -> Service:
     setup_tracing(settings)
     broker = make_broker(settings)
     mongo = make_client(settings)
-    publisher = EventPublisher(settings)
+    publisher = TransactionalPublisher(
+        settings, instance=settings.instance_id, slots=settings.transaction_slots
+    )
     ingestor = Ingestor(
         settings,
         IngestStore(database(mongo, settings)),
         publisher,
         Pseudonymiser(settings.pseudonym_key.get_secret_value().encode()),
+        WorkerTableReader(settings.read_limits(), settings.reader_memory_bytes),
+        describe=errors.describe,
     )
     app = create_service_app(
         settings,
@@ -58,9 +64,10 @@ def bootstrap(settings: Settings | None = None) -> Service:
         description=DESCRIPTION,
         broker=broker,
         mongo=mongo,
-        publisher=publisher,
         routers=[http.router],
-        on_stop=[ingestor.stop],
+        on_start=[publisher.start, ingestor.recover],
+        on_stop=[ingestor.stop, publisher.stop],
     )
+    errors.install_error_mapping(app)
     app.state.ingestor = ingestor
     return Service(settings, broker, mongo, publisher, app, ingestor)

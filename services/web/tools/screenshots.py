@@ -27,7 +27,9 @@ def main() -> int:
         mun = system.info.schools[shnor]["municipality"]
         period = system.info.latest
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, args=[*CHROMIUM_FLAGS, "--lang=ru-RU"]
+            )
             page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="ru-RU")
             shots = [("login", "/login", False)]
             for name, path, full in shots:
@@ -42,13 +44,27 @@ def main() -> int:
                 ("school", f"/schools/{shnor}?period={period}"),
                 ("roadmaps", "/roadmaps"),
                 ("measures", f"/measures?school={shnor}"),
-                ("uploads", "/uploads?kind=school-context"),
                 ("notifications", "/notifications"),
                 ("public", f"/public?period={period}"),
             ]:
                 page.goto(system.web + path)
                 page.wait_for_timeout(700)  # charts draw, the live feed connects
                 page.screenshot(path=str(OUT / f"{name}.png"))
+            # the uploads page with a rejected file: the row errors as a table
+            bad = Path(tmp) / "school-context.csv"
+            bad.write_text(
+                "Код ОО;Учебный год;Дата;Всего обучающихся;На учёте ОДН/КДН;"
+                "Мигранты / слабое владение русским;ОВЗ подтверждено ПМПК;Не аттестованы;"
+                "Удалённость;Малокомплектная;Дефицит инфраструктуры;Аккредитация\n"
+                f"{shnor};{period};20.09.2025;сорок;0;1;2;0;нет;да;нет;действует\n"
+                f"{shnor};{period};31.09.2025;44;0;1;2;0;может быть;да;нет;действует\n",
+                encoding="utf-8",
+            )
+            page.goto(system.web + "/uploads?kind=school-context")
+            page.set_input_files("#file", str(bad))
+            page.click("#upload-form button[type=submit]")
+            page.wait_for_selector("#upload-rejected")
+            page.screenshot(path=str(OUT / "uploads.png"))
             page.goto(system.web + "/roadmaps")
             roadmap = page.locator("#roadmaps a").first.get_attribute("href")
             page.goto(system.web + str(roadmap))

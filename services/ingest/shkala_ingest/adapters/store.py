@@ -20,6 +20,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 DUPLICATE_KEY = 11000
+UPDATES_PER_COMMAND = 20
+"""FerretDB holds a pooled PostgreSQL connection per update statement until the whole
+command ends: one command with more statements than the pool (50-200) never returns and
+wedges the server for every client. Updates and upserts go in commands of at most this."""
 
 
 # FerretDB on SQLite writes one statement at a time: hundreds of schools' writes sent at once
@@ -42,6 +46,10 @@ class IngestStore:
 
     async def update_import(self, import_id: str, fields: dict[str, Any]) -> None:
         await self.imports.update_one({"_id": import_id}, {"$set": fields})
+
+    async def running_imports(self, instance: str) -> list[dict[str, Any]]:
+        """Imports this instance left ``processing`` (it stopped or was killed meanwhile)."""
+        return [d async for d in self.imports.find({"status": "processing", "instance": instance})]
 
     async def get_import(self, import_id: str) -> dict[str, Any] | None:
         return await self.imports.find_one({"_id": import_id})
@@ -106,6 +114,16 @@ class IngestStore:
             await self._write_streams(partition, ops)
 
     async def _write_streams(self, partition: str, ops: list[Any]) -> None:
+        inserts = [o for o in ops if isinstance(o, InsertOne)]
+        updates = [o for o in ops if not isinstance(o, InsertOne)]
+        if inserts:
+            await self._insert_streams(partition, inserts)
+        for i in range(0, len(updates), UPDATES_PER_COMMAND):
+            await self._streams(partition).bulk_write(
+                updates[i : i + UPDATES_PER_COMMAND], ordered=False
+            )
+
+    async def _insert_streams(self, partition: str, ops: list[Any]) -> None:
         streams = self._streams(partition)
         try:
             await streams.bulk_write(ops, ordered=False)
@@ -122,8 +140,8 @@ class IngestStore:
                         {"$set": {"h": doc["h"], "v": doc["v"]}},
                     )
                 )
-            if retry:
-                await streams.bulk_write(retry, ordered=False)
+            for i in range(0, len(retry), UPDATES_PER_COMMAND):
+                await streams.bulk_write(retry[i : i + UPDATES_PER_COMMAND], ordered=False)
 
     # --- org-unit registry -----------------------------------------------------------
 
@@ -136,10 +154,9 @@ class IngestStore:
         return [d async for d in self.org_units.find({})]
 
     async def register(self, units: Sequence[dict[str, Any]]) -> None:
-        if units:
-            await self.org_units.bulk_write(
-                [ReplaceOne({"_id": u["_id"]}, u, upsert=True) for u in units], ordered=False
-            )
+        ops = [ReplaceOne({"_id": u["_id"]}, u, upsert=True) for u in units]
+        for i in range(0, len(ops), UPDATES_PER_COMMAND):
+            await self.org_units.bulk_write(ops[i : i + UPDATES_PER_COMMAND], ordered=False)
 
 
 class IdempotencyConflict(Exception):

@@ -9,9 +9,11 @@ records), only the fact that they are wrong.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import ValidationError
@@ -24,6 +26,7 @@ from shkala_contracts.formats import (
     UploadFormat,
     normalise_header,
 )
+from shkala_ingest.domain.errors import ImportRejected
 from shkala_ingest.domain.pseudonyms import Pseudonymiser
 
 REDACTED = "<personal id: not shown>"
@@ -249,6 +252,36 @@ def score_header(fmt: UploadFormat, cells: Sequence[Any]) -> int:
     return sum(1 for c in cells if (t := _text(c)) is not None and fmt.column(t) is not None)
 
 
+def find_header(fmt: UploadFormat, head: Sequence[tuple[int, Sequence[Any]]]) -> tuple[int, Layout]:
+    """The header among a file's first rows (exports carry title lines above it): the row
+    naming most of the format's columns. Its index in ``head`` and its layout; refuses a
+    file without rows or whose header lacks required columns (:class:`ImportRejected`)."""
+    if not head:
+        raise ImportRejected("empty-file", "the file has no rows; nothing was published")
+    scores = [score_header(fmt, cells) for _, cells in head]
+    at = scores.index(max(scores))
+    header_row, header_cells = head[at]
+    layout, missing = match_headers(fmt, header_cells)
+    if missing or not layout.columns:
+        raise ImportRejected(
+            "upload-layout",
+            f"the header row ({header_row}) lacks required columns of {fmt.kind!r}; "
+            f"download /formats/{fmt.kind}/template.csv",
+            errors=[
+                {
+                    "row": header_row,
+                    "column": h,
+                    "value": None,
+                    "reason": "required column missing",
+                }
+                for h in missing
+            ],
+            total_errors=len(missing),
+            expected_columns=[c.header for c in fmt.columns],
+        )
+    return at, layout
+
+
 # --- one row → one fact ----------------------------------------------------------------
 
 
@@ -279,6 +312,12 @@ class RowBuilder:
             n for n, f in model_fields.items() if field_kind(f.annotation) == "date"
         ]
         self.has_year = "academic_year" in model_fields
+        # vocabularies match as headers do: "Неуважительная", "впр", "ПРИЗЁР"
+        self.vocabularies: dict[str, dict[str, str]] = {}
+        for name, f in model_fields.items():
+            enum = _unwrap(f.annotation)
+            if isinstance(enum, type) and issubclass(enum, Enum):
+                self.vocabularies[name] = {normalise_header(str(m.value)): m.value for m in enum}
         self.known_fields = {c.field for c in fmt.columns} | (
             {"tasks"} if fmt.task_columns else set()
         )
@@ -333,6 +372,9 @@ class RowBuilder:
             else:
                 v = CONVERTERS[self.kinds.get(name, "str")](raw)
                 if v is not None:
+                    vocabulary = self.vocabularies.get(name)
+                    if vocabulary is not None and isinstance(v, str):
+                        v = vocabulary.get(normalise_header(v), v)
                     values[name] = v
         task_headers: list[str] = []
         if tasks:
@@ -378,6 +420,13 @@ class RowBuilder:
                 return Built(row, None, extras, errors)
         return Built(row, fact, extras)
 
+    def _mentioned(self, reason: str) -> str | None:
+        fields = self.fmt.fact.model_fields
+        for word in _WORD.findall(reason):
+            if word in fields and word not in self.fmt.fixed:
+                return word
+        return None
+
     def _error(
         self,
         row: int,
@@ -389,7 +438,15 @@ class RowBuilder:
         loc = err.get("loc") or ()
         reason = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         if not loc:
-            return RowError(row, None, None, reason)
+            # a rule across fields ("ЕГЭ needs test_score"): name the field it mentions
+            named = self._mentioned(reason)
+            if named is None:
+                return RowError(row, None, None, reason)
+            raw_name = PSEUDONYM_TO_RAW.get(named, named)
+            value = REDACTED if raw_name in PERSONAL_IDS else _short(data.get(named))
+            return RowError(
+                row, headers.get(raw_name) or headers.get(named) or named, value, reason
+            )
         name = str(loc[0])
         if (
             name == "tasks"
@@ -408,6 +465,9 @@ class RowBuilder:
         if err.get("type") == "missing":
             reason = "required" if name not in self.fmt.fixed else reason
         return RowError(row, header, value, reason)
+
+
+_WORD = re.compile(r"[a-z_]+")
 
 
 def _short(value: Any) -> Any:

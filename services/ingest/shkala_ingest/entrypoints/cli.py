@@ -24,11 +24,16 @@ console = Console()
 
 @app.command()
 def token(
-    role: Annotated[str, typer.Option(help="school | municipality | region")],
+    role: Annotated[
+        str, typer.Option(help="school | municipality | region | coordinator | executor")
+    ],
     municipality: Annotated[str | None, typer.Option()] = None,
     school: Annotated[str | None, typer.Option()] = None,
     region: Annotated[str | None, typer.Option(help="default: SHKALA_REGION_ID")] = None,
     subject: Annotated[str, typer.Option()] = "dev",
+    directions: Annotated[
+        str | None, typer.Option(help="coordinator/executor: comma-separated directions")
+    ] = None,
 ) -> None:
     """Print a development bearer token (HS256 with SHKALA_JWT_SECRET)."""
     from shkala_ingest.settings import Settings
@@ -38,6 +43,7 @@ def token(
         tok = issue_token(
             Settings(), role, region=region, municipality=municipality, school=school,
             subject=subject,
+            directions=tuple(d.strip() for d in (directions or "").split(",") if d.strip()),
         )  # fmt: skip
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
 from shkala_contracts import Tenant
 from shkala_contracts.formats import FORMATS, PERSONAL_IDS, UploadFormat
+from shkala_ingest.adapters.spool import TooLarge, spool
 from shkala_ingest.domain import templates
 from shkala_ingest.service_layer.imports import BatchSource, FileSource, Ingestor
+from shkala_ingest.service_layer.withdrawals import withdraw
 from shkala_runtime.auth import CurrentPrincipal, Principal
 from shkala_runtime.problems import PROBLEM_JSON, Problem
 
@@ -194,33 +198,33 @@ async def upload(
         if not isinstance(upload_file, UploadFile):
             raise Problem(422, "No file", "send the file in the form field `file`", type="no-file")
         filename = upload_file.filename
-        parts = []
-        size = 0
-        while chunk := await upload_file.read(1024 * 1024):
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
-            parts.append(chunk)
-        data = b"".join(parts)
+
+        async def parts() -> AsyncIterator[bytes]:
+            while chunk := await upload_file.read(1024 * 1024):
+                yield chunk
+
+        chunks: AsyncIterator[bytes] = parts()
     else:
-        parts = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
-            parts.append(chunk)
-        data = b"".join(parts)
-    if not data:
+        chunks = request.stream()
+    try:
+        spooled = await spool(chunks, limit, ingestor.settings.spool_dir)
+    except TooLarge:
+        raise _too_large(limit) from None
+    if not spooled.size:
+        spooled.remove()
         raise Problem(422, "Empty upload", "the file is empty", type="no-file")
-    status, body, replayed = await ingestor.submit(
-        kind=kind,
-        principal=principal,
-        source=FileSource(data, filename),
-        idempotency_key=idempotency_key,
-        dry_run=dry_run,
-        respond_async=_respond_async(prefer),
-    )
+    try:
+        status, body, replayed = await ingestor.submit(
+            kind=kind,
+            principal=principal,
+            source=FileSource(spooled.path, spooled.size, spooled.digest, filename),
+            idempotency_key=idempotency_key,
+            dry_run=dry_run,
+            respond_async=_respond_async(prefer),
+        )
+    except BaseException:
+        spooled.remove()
+        raise
     return _respond(status, body, replayed)
 
 
@@ -276,6 +280,49 @@ async def batch(
         respond_async=_respond_async(prefer),
     )
     return _respond(status, answer, replayed)
+
+
+class Withdrawal(BaseModel):
+    rows: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=10_000,
+        description="One row per fact: `school_id` and the format's natural-key fields "
+        "(raw personal ids, e.g. `student_id`, as in batches); see `natural_key` in "
+        "GET /formats/{kind}",
+    )
+    reason: str | None = Field(default=None, max_length=500, description="Why (kept on the log)")
+
+
+@router.post(
+    "/withdrawals/{kind}",
+    summary="Withdraw facts submitted by mistake (отзыв данных)",
+    description="Publishes a versioned withdrawal event on each named fact's own stream; "
+    "projections remove the fact. All rows must name facts on the log inside your tenant, "
+    "or nothing is withdrawn (422/403 with every row's error).",
+    tags=["imports"],
+    responses={
+        403: {"description": "A row names a school outside your tenant"},
+        404: {"description": "Unknown format"},
+        422: {"description": "A row names no fact on the log, or its key is invalid"},
+    },
+)
+async def withdraw_facts(
+    kind: str, request: Request, principal: CurrentPrincipal, body: Withdrawal
+) -> Response:
+    ingestor = _ingestor(request)
+    answer = await withdraw(
+        kind=kind,
+        principal=principal,
+        rows=body.rows,
+        reason=body.reason,
+        store=ingestor.store,
+        publisher=ingestor.publisher,
+        pseudonymiser=ingestor.pseudonymiser,
+        source=ingestor.settings.source,
+        topic_name=ingestor.settings.topic_name,
+        cap=ingestor.settings.max_reported_errors,
+    )
+    return JSONResponse(answer)
 
 
 @router.get(
@@ -336,12 +383,32 @@ def describe(fmt: UploadFormat) -> dict[str, Any]:
     }
 
 
-@router.get("/formats", summary="Every upload format with its columns", tags=["formats"])
+FORMATS_AUTH = (
+    "Needs a bearer token of any role (`Authorization: Bearer …`; "
+    "a dev token: `uv run shkala token --role region`)."
+)
+
+
+@router.get(
+    "/metrics", include_in_schema=False, response_class=Response
+)  # exact path: the runtime's mount answers only below `/metrics/` (a redirect here)
+async def metrics() -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get(
+    "/formats",
+    summary="Every upload format with its columns",
+    description=FORMATS_AUTH,
+    tags=["formats"],
+)
 async def list_formats(principal: CurrentPrincipal) -> list[dict[str, Any]]:
     return [describe(f) for f in FORMATS.values()]
 
 
-@router.get("/formats/{kind}", summary="One upload format", tags=["formats"])
+@router.get(
+    "/formats/{kind}", summary="One upload format", description=FORMATS_AUTH, tags=["formats"]
+)
 async def get_format(kind: str, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
     return describe(_ingestor(request).format(kind))
 
@@ -349,6 +416,7 @@ async def get_format(kind: str, request: Request, principal: CurrentPrincipal) -
 @router.get(
     "/formats/{kind}/template.csv",
     summary="Blank CSV template (UTF-8 with BOM, `;`)",
+    description=FORMATS_AUTH,
     tags=["formats"],
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
@@ -365,6 +433,7 @@ async def template_csv(kind: str, request: Request, principal: CurrentPrincipal)
 @router.get(
     "/formats/{kind}/template.xlsx",
     summary="Blank XLSX template",
+    description=FORMATS_AUTH,
     tags=["formats"],
     response_class=Response,
     responses={200: {"content": {XLSX_MIME: {}}}},

@@ -10,20 +10,22 @@ every event.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from prometheus_client import Counter
 
-from shkala_contracts import Tenant
-from shkala_contracts.base import Fact
 from shkala_contracts.events.org_units import (
     MunicipalityRegistered,
     RegionRegistered,
@@ -31,22 +33,31 @@ from shkala_contracts.events.org_units import (
 )
 from shkala_contracts.formats import FORMATS, UploadFormat
 from shkala_ingest.adapters import period_locks
-from shkala_ingest.adapters.store import IngestStore
+from shkala_ingest.adapters.store import IdempotencyConflict, IngestStore
+from shkala_ingest.adapters.table_reader import OpenTable
+from shkala_ingest.domain.errors import (
+    IdempotencyKeyReused,
+    ImportRejected,
+    IngestError,
+    NotAllowed,
+    UnknownFormat,
+    UnknownImport,
+)
 from shkala_ingest.domain.pseudonyms import Pseudonymiser
-from shkala_ingest.domain.registry_rules import Registry, judge_parent, judge_school
 from shkala_ingest.domain.rows import (
     Built,
     RowBuilder,
     RowError,
-    match_headers,
-    score_header,
+    find_header,
 )
-from shkala_ingest.domain.tables import HEADER_SCAN_ROWS, TableError, blank, read_table
+from shkala_ingest.domain.tables import HEADER_SCAN_ROWS, TableError, blank
+from shkala_ingest.service_layer.publication import Publication
+from shkala_ingest.service_layer.registry_checks import registry_rules
+from shkala_ingest.service_layer.validation import Accepted, Validation
 from shkala_ingest.settings import Settings
 from shkala_runtime.auth import Principal, Role
-from shkala_runtime.kafka import EventPublisher, Outgoing
-from shkala_runtime.problems import Problem
 from shkala_runtime.tracing import tenant_attributes, tracer
+from shkala_runtime.transactions import Transaction, TransactionalPublisher
 
 log = logging.getLogger(__name__)
 IMPORTS = Counter(
@@ -56,12 +67,17 @@ IMPORT_ROWS = Counter("shkala_import_rows_total", "Rows of imports by stage", ["
 
 YIELD_EVERY = 500
 FLUSH_SECONDS = 0.25
-RECORD_EVERY = 100_000
+CHUNK_ROWS = 2000
 
 
 @dataclass
 class FileSource:
-    data: bytes
+    """An upload spooled to a file (the reading worker opens it by path)."""
+
+    path: Path
+    size: int
+    digest: str
+    """sha256 of the bytes, hex"""
     filename: str | None = None
 
 
@@ -73,19 +89,17 @@ class BatchSource:
 Source = FileSource | BatchSource
 
 
-class Rejected(Exception):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.title)
-        self.problem = problem
+class TableReader(Protocol):
+    def open(self, path: Path) -> AbstractAsyncContextManager[OpenTable]: ...
 
 
-@dataclass(slots=True)
-class Accepted:
-    row: int
-    fact: Fact
-    tenant: Tenant
-    oid: str
-    hash: str
+Describe = Callable[[IngestError, str | None], tuple[int, dict[str, Any]]]
+
+
+def plain_description(error: IngestError, instance: str | None) -> tuple[int, dict[str, Any]]:
+    """Used when no edge supplies its own: a neutral record of the refusal."""
+    body = {"type": error.code, "title": error.title, "detail": error.detail}
+    return 422, body | ({"instance": instance} if instance else {}) | error.extensions
 
 
 @dataclass
@@ -97,6 +111,7 @@ class Run:
     dry_run: bool
     source: str
     owner: dict[str, Any]
+    instance: str = ""
     status: str = "processing"
     created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     finished_at: dt.datetime | None = None
@@ -110,8 +125,12 @@ class Run:
     corrections: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     problem: dict[str, Any] | None = None
+    log_positions: dict[str, dict[str, int]] = field(default_factory=dict)
     http_status: int = 202
     last_flush: float = 0.0
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once the file's header fits the format (or the import ended): a rejection known
+    by then is the answer even to `Prefer: respond-async`."""
 
     def answer(self) -> dict[str, Any]:
         return {
@@ -129,6 +148,7 @@ class Run:
                 "rows_unchanged": self.rows_unchanged,
             },
             "counts": dict(self.counts),
+            "log_positions": self.log_positions,
             "corrections": self.corrections,
             "duplicates_skipped": self.duplicates_skipped,
             "created_at": self.created_at.isoformat(),
@@ -139,6 +159,7 @@ class Run:
     def document(self) -> dict[str, Any]:
         return {
             "_id": self.id,
+            "instance": self.instance,
             "owner": self.owner,
             "http_status": self.http_status,
             "status": self.status,
@@ -150,10 +171,16 @@ class Run:
 def content_hash(kind: str, source: Source) -> str:
     h = hashlib.sha256(kind.encode() + b"\x00")
     if isinstance(source, FileSource):
-        h.update(b"file\x00" + source.data)
+        h.update(b"file\x00" + source.digest.encode())
     else:
         h.update(b"batch\x00" + json.dumps(source.rows, sort_keys=True, default=str).encode())
     return h.hexdigest()
+
+
+def _discard(source: Source) -> None:
+    if isinstance(source, FileSource):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(source.path)
 
 
 def owner_of(principal: Principal) -> dict[str, Any]:
@@ -181,9 +208,13 @@ class Ingestor:
         self,
         settings: Settings,
         store: IngestStore,
-        publisher: EventPublisher,
+        publisher: TransactionalPublisher,
         pseudonymiser: Pseudonymiser,
+        reader: TableReader,
+        describe: Describe = plain_description,
     ) -> None:
+        self.reader = reader
+        self.describe = describe
         self.settings = settings
         self.store = store
         self.publisher = publisher
@@ -206,12 +237,7 @@ class Ingestor:
         """Start (or replay) an import: ``(http_status, body, replayed)``."""
         fmt = self.format(kind)
         if kind == "org-units" and principal.role is Role.SCHOOL:
-            raise Problem(
-                403,
-                "Forbidden",
-                "the org-unit registry is loaded by the region or a municipality",
-                type="forbidden",
-            )
+            raise NotAllowed("the org-unit registry is loaded by the region or a municipality")
         import_id = uuid.uuid4().hex
         chash = content_hash(kind, source)
         if not dry_run:
@@ -219,19 +245,15 @@ class Ingestor:
             keys = [f"hash|{scope}|{chash}"]
             if idempotency_key:
                 keys.insert(0, f"key|{scope}|{idempotency_key}")
-            from shkala_ingest.adapters.store import IdempotencyConflict
-
             try:
                 earlier = await self.store.claim(keys, import_id, chash)
             except IdempotencyConflict as exc:
-                raise Problem(
-                    422,
-                    "Idempotency-Key reused",
+                raise IdempotencyKeyReused(
                     "this Idempotency-Key was used for a different upload",
-                    type="idempotency-key-reused",
                     import_id=exc.import_id,
                 ) from exc
             if earlier is not None:
+                _discard(source)
                 status, body = await self.status(earlier)
                 return status, body, True
         run = Run(
@@ -240,6 +262,7 @@ class Ingestor:
             dry_run,
             "file" if isinstance(source, FileSource) else "batch",
             owner_of(principal),
+            instance=self.settings.instance_id,
         )
         self.runs[import_id] = run
         await self.store.create_import(run.document())
@@ -248,17 +271,20 @@ class Ingestor:
         task.add_done_callback(self.tasks.discard)
         if not respond_async:
             await asyncio.wait({task}, timeout=self.settings.sync_wait_seconds)
+        else:
+            opened = asyncio.ensure_future(run.opened.wait())
+            await asyncio.wait(
+                {task, opened},
+                timeout=self.settings.sync_wait_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            opened.cancel()
         return run.http_status, run.answer(), False
 
     def format(self, kind: str) -> UploadFormat:
         fmt = FORMATS.get(kind)
         if fmt is None:
-            raise Problem(
-                404,
-                "Unknown format",
-                f"no upload format {kind!r}; known: {', '.join(FORMATS)}",
-                type="unknown-format",
-            )
+            raise UnknownFormat(f"no upload format {kind!r}; known: {', '.join(FORMATS)}")
         return fmt
 
     async def status(self, import_id: str) -> tuple[int, dict[str, Any]]:
@@ -267,7 +293,7 @@ class Ingestor:
             return run.http_status, run.answer()
         doc = await self.store.get_import(import_id)
         if doc is None:
-            raise Problem(404, "Unknown import", f"no import {import_id}", type="unknown-import")
+            raise UnknownImport(f"no import {import_id}")
         return int(doc.get("http_status", 202)), json.loads(doc["answer"])
 
     async def owner(self, import_id: str) -> dict[str, Any] | None:
@@ -276,6 +302,38 @@ class Ingestor:
             return run.owner
         doc = await self.store.get_import(import_id)
         return None if doc is None else doc["owner"]
+
+    async def recover(self) -> None:
+        """At start: imports this instance was running when it died are marked failed with
+        the reason and their idempotency claims released. Their Kafka transactions were
+        aborted when the publisher started (same transactional ids), so the same file sent
+        again lands once."""
+        for doc in await self.store.running_imports(self.settings.instance_id):
+            answer = json.loads(doc["answer"])
+            problem = {
+                "type": "urn:shkala:problem:import-interrupted",
+                "title": "Import interrupted",
+                "status": 503,
+                "detail": "the ingest service stopped during this import; none of its events "
+                "were committed (its Kafka transaction was aborted); upload the file again",
+                "import_id": doc["_id"],
+            }
+            answer |= {
+                "status": "failed",
+                "problem": problem,
+                "finished_at": dt.datetime.now(dt.UTC).isoformat(),
+            }
+            await self.store.release(doc["_id"])
+            await self.store.update_import(
+                doc["_id"],
+                {
+                    "status": "failed",
+                    "http_status": 503,
+                    "answer": json.dumps(answer, ensure_ascii=False),
+                },
+            )
+            IMPORTS.labels(answer.get("kind", "?"), "failed").inc()
+            log.warning("import interrupted by a restart", extra={"import_id": doc["_id"]})
 
     async def stop(self) -> None:
         for task in list(self.tasks):
@@ -287,35 +345,40 @@ class Ingestor:
 
     async def _run(self, run: Run, fmt: UploadFormat, principal: Principal, source: Source) -> None:
         try:
+            await self._run_import(run, fmt, principal, source)
+        finally:
+            run.opened.set()
+            _discard(source)
+
+    async def _run_import(
+        self, run: Run, fmt: UploadFormat, principal: Principal, source: Source
+    ) -> None:
+        try:
             with tracer.start_as_current_span(
-                "validate file",
+                "import file",
                 attributes={
                     "shkala.import_kind": fmt.kind,
                     **tenant_attributes(principal.region, principal.municipality, principal.school),
                 },
             ):
-                accepted = await self._validate(run, fmt, principal, source)
-            if (locked := await period_locks.refusal(self, accepted)) is not None:
-                raise Rejected(locked)  # a locked monitoring period changes only once reopened
-            IMPORT_ROWS.labels(fmt.kind, "validated").inc(len(accepted))
-            if run.dry_run:
-                run.status = "validated"
-            else:
-                await self._publish(run, accepted)
-                if fmt.kind == "org-units":
-                    await self._register(accepted)
-                run.status = "completed"
+                await self._import(run, fmt, principal, source)
             IMPORTS.labels(fmt.kind, run.status).inc()
-        except Rejected as rej:
+        except ImportRejected as rej:
             IMPORTS.labels(fmt.kind, "rejected").inc()
             run.status = "rejected"
-            run.http_status = rej.problem.status
-            run.problem = rej.problem.body(f"/imports/{run.id}") | {"import_id": run.id}
+            run.http_status, run.problem = self.describe(rej, f"/imports/{run.id}")
+            run.problem["import_id"] = run.id
             await self.store.release(run.id)
         except asyncio.CancelledError:
             run.status = "failed"
             run.http_status = 503
-            run.problem = Problem(503, "Import interrupted", "the service stopped").body()
+            run.problem = {
+                "type": "urn:shkala:problem:import-interrupted",
+                "title": "Import interrupted",
+                "status": 503,
+                "detail": "the service stopped during this import; none of its events were "
+                "committed; upload the file again",
+            }
             await self.store.release(run.id)
             raise
         except Exception as exc:
@@ -323,13 +386,13 @@ class Ingestor:
             log.exception("import failed", extra={"import_id": run.id, "kind": run.kind})
             run.status = "failed"
             run.http_status = 500
-            run.problem = Problem(
-                500,
-                "Import failed",
-                f"{type(exc).__name__}; events acknowledged so far stay published, "
-                "upload again to publish the rest (known rows are skipped)",
-                type="import-failed",
-            ).body()
+            run.problem = {
+                "type": "urn:shkala:problem:import-failed",
+                "title": "Import failed",
+                "status": 500,
+                "detail": f"{type(exc).__name__}; none of its events were committed "
+                "(the import's Kafka transaction was aborted); upload the file again",
+            }
             await self.store.release(run.id)
         finally:
             run.finished_at = dt.datetime.now(dt.UTC)
@@ -349,6 +412,112 @@ class Ingestor:
             },
         )
 
+    async def _import(
+        self, run: Run, fmt: UploadFormat, principal: Principal, source: Source
+    ) -> None:
+        """Validate and publish in one stream: each chunk of rows is checked whole, then
+        sent inside the import's Kafka transaction while the next is read. The first error
+        stops the sending (validation goes on, to list every error) and the transaction is
+        aborted: a read_committed consumer sees all of an import or nothing."""
+        builder = RowBuilder(fmt, self.pseudonymiser)
+        check = Validation(
+            fmt,
+            principal,
+            cap=self.settings.max_reported_errors,
+            batch=isinstance(source, BatchSource),
+            registry=self.store.schools,
+        )
+        org_units: list[Accepted] = []
+        touched: dict[tuple[str, str], list[Accepted]] = {}  # (school, year): rows, capped
+        cap = self.settings.max_reported_errors
+
+        async def chunks() -> AsyncIterator[list[Accepted]]:
+            part: list[Accepted] = []
+            async for built in self._rows(run, fmt, builder, source):
+                ok = await check.check(built)
+                if ok is not None:
+                    part.append(ok)
+                    run.rows_validated += 1
+                    if check.org_units:
+                        org_units.append(ok)  # sent whole at the end, after their parents
+                    elif (year := getattr(ok.fact, "academic_year", None)) and ok.tenant.school:
+                        rows = touched.setdefault((ok.tenant.school, str(year)), [])
+                        if len(rows) < cap:
+                            rows.append(ok)
+                if len(part) >= CHUNK_ROWS:
+                    run.duplicates_skipped = check.duplicates_skipped
+                    yield part
+                    part = []
+            run.duplicates_skipped = check.duplicates_skipped
+            if part:
+                yield part
+
+        async def verdict() -> None:
+            """Every check that needs the whole file, before anything is committed."""
+            nonlocal org_units
+            if org_units:
+                refused, moves = await registry_rules(
+                    self.store, principal, fmt, isinstance(source, BatchSource), org_units,
+                    check.parents,
+                )  # fmt: skip
+                check.fail(refused)
+                # a move goes out just before the registration that carries the new municipality
+                org_units = check.parent_facts() + [
+                    x for a in org_units for x in ((moves[a.oid], a) if a.oid in moves else (a,))
+                ]
+            check.verdict(run.kind)
+            touches = [a for rows in touched.values() for a in rows]
+            if (locked := await period_locks.refusal(self, touches)) is not None:
+                # a locked monitoring period changes only once reopened
+                raise ImportRejected(
+                    locked.type.rsplit(":", 1)[-1], locked.detail or locked.title,
+                    **locked.extensions,
+                )  # fmt: skip
+
+        if run.dry_run:
+            async for part in chunks():
+                IMPORT_ROWS.labels(fmt.kind, "validated").inc(len(part))
+            await self._flush(run, force=True)
+            await verdict()
+            run.status = "validated"
+            return
+        pub = Publication(self.store, self.settings.source, self.settings.topic_name)
+        held: list[Accepted] = []  # one chunk behind: a one-chunk file is sent after the verdict
+        async with self.publisher.transaction() as tx:
+            async for part in chunks():
+                IMPORT_ROWS.labels(fmt.kind, "validated").inc(len(part))
+                if check.total_errors:
+                    continue  # nothing more is sent; the transaction will be aborted
+                if check.org_units:
+                    continue
+                if held:
+                    await pub.send(tx, held)
+                held = part
+                self._progress(run, pub, tx)
+                await self._flush(run)
+            await self._flush(run, force=True)
+            await verdict()
+            if held:
+                await pub.send(tx, held)
+            if org_units:
+                await pub.send(tx, org_units)
+            await tx.flush()
+            self._progress(run, pub, tx)
+        run.log_positions = tx.positions
+        IMPORT_ROWS.labels(fmt.kind, "published").inc(pub.published)
+        await pub.record()
+        if org_units:
+            await self._register(org_units)
+        run.status = "completed"
+        await self._flush(run, force=True)
+
+    @staticmethod
+    def _progress(run: Run, pub: Publication, tx: Transaction) -> None:
+        run.rows_published = tx.acked
+        run.rows_unchanged = pub.unchanged
+        run.corrections = pub.corrections
+        run.counts = dict(pub.counts)
+
     async def _flush(self, run: Run, force: bool = False) -> None:
         now = time.monotonic()
         if force or now - run.last_flush >= FLUSH_SECONDS:
@@ -361,6 +530,7 @@ class Ingestor:
         self, run: Run, fmt: UploadFormat, builder: RowBuilder, source: Source
     ) -> AsyncIterator[Built]:
         if isinstance(source, BatchSource):
+            run.opened.set()
             run.rows_expected = len(source.rows)
             for i, item in enumerate(source.rows, start=1):
                 run.rows_read += 1
@@ -376,372 +546,83 @@ class Ingestor:
                 )
             return
         try:
-            table = await asyncio.to_thread(read_table, source.data)
+            async with self.reader.open(source.path) as table:
+                async for row in self._table_rows(run, fmt, builder, source, table):
+                    yield row
         except TableError as exc:
-            raise Rejected(
-                Problem(422, "Unreadable file", str(exc), type="unreadable-file")
-            ) from exc
+            where = f" (row {exc.row})" if exc.row else ""
+            raise ImportRejected(
+                "unreadable-file",
+                f"{exc.reason}{where}; nothing was published",
+                errors=[
+                    {
+                        "row": exc.row,
+                        "column": exc.column,
+                        "value": None,
+                        "reason": exc.reason,
+                        "code": "unreadable",
+                    }
+                ],
+                total_errors=1,
+            ) from None
+
+    async def _table_rows(
+        self, run: Run, fmt: UploadFormat, builder: RowBuilder, source: FileSource, table: OpenTable
+    ) -> AsyncIterator[Built]:
         run.file = {
             "name": source.filename,
             "format": table.file_kind,
             "encoding": table.encoding,
             "delimiter": table.delimiter,
-            "bytes": len(source.data),
+            "bytes": source.size,
         }
         run.rows_expected = table.expected_rows
         head: list[tuple[int, list[Any]]] = []
-        for row in table.rows:
-            head.append(row)
+        pending: list[tuple[int, list[Any]]] = []
+        async for chunk in table.chunks:
+            head.extend(chunk)
             if len(head) >= HEADER_SCAN_ROWS:
                 break
-        if not head:
-            raise Rejected(Problem(422, "Empty file", "no rows", type="unreadable-file"))
-        scores = [score_header(fmt, cells) for _, cells in head]
-        at = scores.index(max(scores))
-        header_row, header_cells = head[at]
-        layout, missing = match_headers(fmt, header_cells)
-        if missing or not layout.columns:
-            raise Rejected(
-                Problem(
-                    422,
-                    "Columns do not fit the format",
-                    f"the header row ({header_row}) lacks required columns of {fmt.kind!r}; "
-                    f"download /formats/{fmt.kind}/template.csv",
-                    type="upload-layout",
-                    errors=[
-                        {
-                            "row": header_row,
-                            "column": h,
-                            "value": None,
-                            "reason": "required column missing",
-                        }
-                        for h in missing
-                    ],
-                    total_errors=len(missing),
-                    expected_columns=[c.header for c in fmt.columns],
-                )
-            )
+        pending, head = head[HEADER_SCAN_ROWS:], head[:HEADER_SCAN_ROWS]
+        at, layout = find_header(fmt, head)
+        header_row = head[at][0]
         run.file["header_row"] = header_row
         run.file["ignored_columns"] = layout.ignored
         run.file["task_columns"] = [t.header for t in layout.tasks]
         run.rows_expected = max(table.expected_rows - (header_row - 1), 0)
 
-        def rest() -> Any:
-            yield from head[at + 1 :]
-            yield from table.rows
+        async def rest() -> AsyncIterator[list[tuple[int, list[Any]]]]:
+            yield head[at + 1 :] + pending
+            async for chunk in table.chunks:
+                yield chunk
 
         n = 0
-        for row, cells in rest():
-            n += 1
-            if n % YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-                await self._flush(run)
-            if blank(cells):
-                continue
-            run.rows_read += 1
-            yield builder.from_cells(row, cells, layout)
-
-    async def _validate(
-        self, run: Run, fmt: UploadFormat, principal: Principal, source: Source
-    ) -> list[Accepted]:
-        builder = RowBuilder(fmt, self.pseudonymiser)
-        cap = self.settings.max_reported_errors
-        errors: list[RowError] = []
-        total_errors = 0
-        forbidden = False
-        accepted: list[Accepted] = []
-        seen: dict[str, tuple[int, str]] = {}
-        schools: dict[str, dict[str, Any]] = {}
-        registry_loaded = False
-        org_units = fmt.kind == "org-units"
-        parents: dict[str, tuple[int, Fact, Tenant]] = {}
-        key_names = ", ".join(fmt.fact.key_fields)
-        school_header = next(c.header for c in fmt.columns if c.field == "school_id")
-        if isinstance(source, BatchSource):
-            school_header = "school_id"
-
-        def fail(errs: Sequence[RowError]) -> None:
-            nonlocal total_errors, forbidden
-            total_errors += len(errs)
-            forbidden = forbidden or any(e.code == "forbidden" for e in errs)
-            room = cap - len(errors)
-            if room > 0:
-                errors.extend(errs[:room])
-
-        async for built in self._rows(run, fmt, builder, source):
-            fact = built.fact
-            if fact is None:
-                fail(built.errors)
-                continue
-            sid = str(fact.school_id)  # type: ignore[attr-defined]
-            if org_units:
-                tenant = Tenant(
-                    region=fact.region_id,  # type: ignore[attr-defined]
-                    municipality=fact.municipality_id,  # type: ignore[attr-defined]
-                    school=sid,
-                )
-            else:
-                if sid not in schools and not registry_loaded:
-                    # one read of the whole registry (thousands of schools): FerretDB scans
-                    # per query, so per-school lookups would cost a scan each
-                    schools.update(await self.store.schools())
-                    registry_loaded = True
-                doc = schools.get(sid)
-                if doc is None:
-                    fail(
-                        [
-                            RowError(
-                                built.row,
-                                school_header,
-                                sid,
-                                f"school {sid} is not registered (load the org-units format)",
-                                "unregistered",
-                            )
-                        ]
-                    )
+        async for chunk in rest():
+            for row, cells in chunk:
+                n += 1
+                if n % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+                    await self._flush(run)
+                if blank(cells):
                     continue
-                tenant = Tenant(
-                    region=doc["region_id"], municipality=doc["municipality_id"], school=sid
-                )
-            if not principal.can_access(tenant):
-                who = principal.school or principal.municipality or principal.region
-                who = f"{principal.role.value} {who}"
-                fail(
-                    [
-                        RowError(
-                            built.row,
-                            school_header,
-                            sid,
-                            f"school {sid} is outside your tenant ({who})",
-                            "forbidden",
-                        )
-                    ]
-                )
-                continue
-            body = fact.model_dump_json()
-            h = hashlib.blake2b(body.encode(), digest_size=12).hexdigest()
-            oid = fact.originator_id()
-            prev = seen.get(oid)
-            if prev is not None:
-                if prev[1] == h:
-                    run.duplicates_skipped += 1
-                    continue
-                fail(
-                    [
-                        RowError(
-                            built.row,
-                            None,
-                            None,
-                            f"same natural key ({key_names}) as row {prev[0]}, other values",
-                            "duplicate",
-                        )
-                    ]
-                )
-                continue
-            seen[oid] = (built.row, h)
-            if org_units:
-                bad = self._parents(built, fact, parents)
-                if bad:
-                    fail(bad)
-                    continue
-            accepted.append(Accepted(built.row, fact, tenant, oid, h))
-            run.rows_validated += 1
-        moves: dict[str, Accepted] = {}
-        if org_units:
-            refused, moves = await self._registry_rules(principal, fmt, source, accepted, parents)
-            fail(refused)
-        await self._flush(run, force=True)
-        if total_errors:
-            status = 403 if forbidden else 422
-            raise Rejected(
-                Problem(
-                    status,
-                    "Rows outside your tenant" if forbidden else "Upload has invalid rows",
-                    f"{total_errors} error(s) in {run.kind!r}; nothing was published"
-                    + (f" (first {cap} listed)" if total_errors > cap else ""),
-                    type="forbidden-rows" if forbidden else "invalid-rows",
-                    errors=[e.as_dict() for e in errors],
-                    total_errors=total_errors,
-                )
+                run.rows_read += 1
+                run.opened.set()
+                yield builder.from_cells(row, cells, layout)
+        if run.rows_read == 0:
+            raise ImportRejected(
+                "empty-file",
+                f"the file has a header row ({header_row}) but no data rows; nothing was published",
+                errors=[
+                    {
+                        "row": header_row,
+                        "column": None,
+                        "value": None,
+                        "reason": "no data rows below the header",
+                        "code": "empty",
+                    }
+                ],
+                total_errors=1,
             )
-        if org_units:
-            heads = []
-            for _, parent, tenant in parents.values():
-                body = parent.model_dump_json()
-                h = hashlib.blake2b(body.encode(), digest_size=12).hexdigest()
-                heads.append(Accepted(0, parent, tenant, parent.originator_id(), h))
-            # a move goes out just before the registration that carries the new municipality
-            accepted = heads + [
-                x for a in accepted for x in ((moves[a.oid], a) if a.oid in moves else (a,))
-            ]
-        return accepted
-
-    async def _registry_rules(
-        self,
-        principal: Principal,
-        fmt: UploadFormat,
-        source: Source,
-        accepted: list[Accepted],
-        parents: dict[str, tuple[int, Fact, Tenant]],
-    ) -> tuple[list[RowError], dict[str, Accepted]]:
-        """Who may change which org unit (``domain/registry_rules.py``), against the registry
-        as it stands: refused rows (403) and the moves the rows imply, by the row's stream."""
-        registry = Registry.from_documents(await self.store.registry())
-        by_field = {c.field: c.header for c in fmt.columns}
-
-        def column(name: str) -> str:
-            return name if isinstance(source, BatchSource) else by_field.get(name, name)
-
-        refused: list[RowError] = []
-        moves: dict[str, Accepted] = {}
-        for a in accepted:
-            assert isinstance(a.fact, SchoolRegistered)
-            no, moved = judge_school(principal, registry, a.fact)
-            if no is not None:
-                refused.append(
-                    RowError(
-                        a.row,
-                        column("municipality_id"),
-                        a.fact.municipality_id,
-                        no.reason,
-                        "forbidden",
-                    )
-                )
-            elif moved is not None:
-                h = hashlib.blake2b(moved.model_dump_json().encode(), digest_size=12).hexdigest()
-                moves[a.oid] = Accepted(a.row, moved, a.tenant, moved.originator_id(), h)
-        for row, parent, _ in parents.values():
-            assert isinstance(parent, RegionRegistered | MunicipalityRegistered)
-            no = judge_parent(principal, registry, parent)
-            if no is not None:
-                name = (
-                    "region_name" if isinstance(parent, RegionRegistered) else "municipality_name"
-                )
-                refused.append(RowError(row, column(name), parent.name, no.reason, "forbidden"))
-        return refused, moves
-
-    def _parents(
-        self, built: Built, fact: Fact, parents: dict[str, tuple[int, Fact, Tenant]]
-    ) -> list[RowError]:
-        """Regions and municipalities named by org-unit rows; names must agree."""
-        region_id = fact.region_id  # type: ignore[attr-defined]
-        mun_id = fact.municipality_id  # type: ignore[attr-defined]
-        wanted = [
-            (
-                f"region:{region_id}",
-                RegionRegistered(region_id=region_id, name=built.extras.get("region_name") or ""),
-                Tenant(region=region_id),
-                "Регион",
-            )
-            if built.extras.get("region_name")
-            else None,
-            (
-                f"municipality:{mun_id}",
-                MunicipalityRegistered(
-                    region_id=region_id,
-                    municipality_id=mun_id,
-                    name=built.extras.get("municipality_name") or "",
-                ),
-                Tenant(region=region_id, municipality=mun_id),
-                "Муниципалитет",
-            )
-            if built.extras.get("municipality_name")
-            else None,
-        ]
-        errs = []
-        for item in wanted:
-            if item is None:
-                continue
-            key, event, tenant, header = item
-            prev = parents.get(key)
-            if prev is None:
-                parents[key] = (built.row, event, tenant)
-            elif prev[1] != event:
-                errs.append(
-                    RowError(
-                        built.row,
-                        header,
-                        event.name,
-                        f"differs from row {prev[0]} for the same id",
-                    )
-                )
-        return errs
-
-    async def _publish(self, run: Run, accepted: list[Accepted]) -> None:
-        chunk = max(self.settings.publish_chunk_rows, 1)
-        state: dict[str, dict[str, tuple[str, int]]] = {}
-        pending: dict[str, list[tuple[str, str, int]]] = {}
-        inflight: asyncio.Task[None] | None = None
-        try:
-            for i in range(0, len(accepted), chunk):
-                part = accepted[i : i + chunk]
-                out: list[Outgoing] = []
-                recs: dict[str, list[tuple[str, str, int]]] = {}
-                unchanged = 0
-                keys = [a.fact.partition_key() for a in part]
-                new = sorted({k for k in keys if k not in state})
-                for k, known in zip(
-                    new, await asyncio.gather(*(self.store.known(k) for k in new)), strict=True
-                ):
-                    state[k] = known
-                for a, partition in zip(part, keys, strict=True):
-                    prev = state[partition].get(a.oid)
-                    if prev is not None and prev[0] == a.hash:
-                        unchanged += 1
-                        continue
-                    version = prev[1] + 1 if prev is not None else 1
-                    out.append(
-                        Outgoing.of(
-                            a.fact,
-                            source=self.settings.source,
-                            tenant=a.tenant,
-                            originator_version=version,
-                        )
-                    )
-                    recs.setdefault(partition, []).append((a.oid, a.hash, version))
-                if inflight is not None:
-                    await inflight
-                inflight = asyncio.create_task(self._send(run, out, recs, unchanged, pending))
-            if inflight is not None:
-                await inflight
-                inflight = None
-            await self._record(pending, force=True)
-        finally:
-            if inflight is not None and not inflight.done():
-                inflight.cancel()
-        await self._flush(run, force=True)
-
-    async def _record(
-        self, pending: dict[str, list[tuple[str, str, int]]], force: bool = False
-    ) -> None:
-        """Remember acknowledged events' content per school, in few large writes (FerretDB
-        pays per statement). Lost on a crash, a re-upload republishes those rows as their
-        first version again: at-least-once, identical content, consumers are idempotent."""
-        if force or sum(map(len, pending.values())) >= RECORD_EVERY:
-            items = list(pending.items())
-            pending.clear()
-            await asyncio.gather(*(self.store.record(p, r) for p, r in items))
-
-    async def _send(
-        self,
-        run: Run,
-        out: list[Outgoing],
-        recs: dict[str, list[tuple[str, str, int]]],
-        unchanged: int,
-        pending: dict[str, list[tuple[str, str, int]]],
-    ) -> None:
-        if out:
-            await self.publisher.publish(out)
-            for p, r in recs.items():
-                pending.setdefault(p, []).extend(r)
-            await self._record(pending)
-        for o in out:
-            run.counts[o.event.event_type] = run.counts.get(o.event.event_type, 0) + 1
-        run.corrections += sum(1 for rs in recs.values() for r in rs if r[2] > 1)
-        run.rows_published += len(out)
-        run.rows_unchanged += unchanged
-        IMPORT_ROWS.labels(run.kind, "published").inc(len(out))
-        await self._flush(run)
 
     async def _register(self, accepted: list[Accepted]) -> None:
         units = []

@@ -60,10 +60,12 @@ async def register(
 
 
 async def read_topic(settings: Settings, base_topic: str) -> list[ConsumerRecord]:
-    """Everything on a topic up to its current end, read by a plain consumer (no group)."""
+    """Everything committed on a topic up to its current end, read by a plain consumer."""
     topic = settings.topic_name(base_topic)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        enable_auto_commit=False,
+        isolation_level="read_committed",  # an aborted import is not on the log for anyone
     )
     await consumer.start()
     records: list[ConsumerRecord] = []

@@ -91,3 +91,33 @@ def test_xlsx_template_opens_with_the_headers() -> None:
     data = templates.xlsx_template(FORMATS["vpr"])
     rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
     assert rows[0] == templates.headers(FORMATS["vpr"])
+
+
+def test_vocabulary_values_match_whatever_their_case() -> None:
+    fmt = FORMATS["attendance"]
+    row = templates.sample_row(fmt)
+    header = templates.headers(fmt)
+    layout, _ = match_headers(fmt, header)
+    at = header.index("Причина")
+    for typed in ("Неуважительная", "НЕУВАЖИТЕЛЬНАЯ", " неуважительная "):
+        cells = list(row)
+        cells[at] = typed
+        built = RowBuilder(fmt, PS).from_cells(2, cells, layout)
+        assert built.errors == [], built.errors
+        assert built.fact.reason.value == "неуважительная"  # type: ignore[union-attr]
+    cells = list(row)
+    cells[at] = "прогул"
+    errors = RowBuilder(fmt, PS).from_cells(2, cells, layout).errors
+    assert [(e.column, e.value) for e in errors] == [("Причина", "прогул")]
+
+
+def test_a_rule_across_fields_names_the_column_it_is_about() -> None:
+    fmt = FORMATS["gia"]
+    row = dict(zip(templates.headers(fmt), templates.sample_row(fmt), strict=False))
+    row["Экзамен"], row["Тестовый балл"] = "ЕГЭ", ""
+    header = list(row)
+    layout, _ = match_headers(fmt, header)
+    built = RowBuilder(fmt, PS).from_cells(4, list(row.values()), layout)
+    assert [(e.column, e.reason) for e in built.errors] == [
+        ("Тестовый балл", "ЕГЭ needs test_score (0-100)")
+    ]

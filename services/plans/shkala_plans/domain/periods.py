@@ -224,5 +224,5 @@ class MonitoringPeriod(Aggregate):
         }
 
 
-def _by(actor: Actor) -> dict[str, Any]:
+def _by(actor: Actor) -> dict[str, Any]:  # Any: spread next to _event(offset: int)
     return {"actor_role": actor.role, "actor_unit": actor.unit}

@@ -129,7 +129,7 @@ async def get_recommendation(
     r = await load(d, Recommendation, recommendation_id)
     if r.issued is None:
         raise NotFound(f"{recommendation_id} does not exist")
-    responsibles._require(who, r)
+    responsibles._require(who, r, action="see")
     return recommendation_view(r)
 
 
@@ -210,6 +210,8 @@ async def duty_guard(request: Request, who: CurrentPrincipal) -> None:
         )
         return
     if path == "/roadmaps/{roadmap_id}/rows/{row_id}/status":
+        if who.duty is Role.EXECUTOR and body.get("status") not in ("in_progress", "done"):
+            raise NotAllowed("an executor reports a row in progress or done; others cancel it")
         await responsibles.check_roadmap_change(
             d, who, params["roadmap_id"], row_id=params["row_id"], report=True
         )

@@ -98,11 +98,12 @@ async def direction_cycle(
                 for i in x.indicator_ids:
                     indicator_targets.setdefault(i, {"indicator_id": i, "from": ["roadmap"]})
 
+    all_recs = await deps.store.index_find(
+        {**base, "kind": "recommendation", "direction": direction.value}
+    )
     recs = [
         d
-        for d in await deps.store.index_find(
-            {**base, "kind": "recommendation", "direction": direction.value}
-        )
+        for d in all_recs
         if (not school or d.get("school") == school) and (not period or d.get("period") == period)
     ]
     measures = [
@@ -121,9 +122,10 @@ async def direction_cycle(
             t = indicator_targets.setdefault(ind, {"indicator_id": ind, "from": []})
             t["from"] = sorted({*t["from"], "recommendation"})
 
+    all_periods = await deps.store.index_find({**base, "kind": "period"})
     period_docs = [
         d
-        for d in await deps.store.index_find({**base, "kind": "period"})
+        for d in all_periods
         if (not school or d.get("school") == school) and (not period or d.get("period") == period)
     ]
     coverage: dict[str, dict[str, Any]] = {}
@@ -135,11 +137,15 @@ async def direction_cycle(
         c["schools"][d["school"]] = d["state"]
         c["approved"] += 1 if d.get("approved") else 0
 
-    schools = sorted(
-        {s for m in measures for s in m.get("target_schools", [])}
-        | {r["school"] for r in recs if r.get("school")}
-        | {d["school"] for d in period_docs}
-        | ({school} if school else set())
+    # the schools the municipality's cycle knows of (any period), or the one school
+    schools = (
+        [school]
+        if school
+        else sorted(
+            {x for m in measures for x in m.get("target_schools", [])}
+            | {r["school"] for r in all_recs if r.get("school")}
+            | {d["school"] for d in all_periods if d.get("school")}
+        )
     )
     membership = await deps.values.membership_for(schools) if schools else []
     latest: dict[tuple[str, str], tuple[str, str]] = {}

@@ -1,9 +1,11 @@
 """Use cases of monitoring periods: submit, return, approve, lock, reopen, and the questions
 others ask (which periods are locked, which are approved).
 
-Every step checks the tenant of the period it names against the caller: a school submits
-only its own period, a municipality approves or returns only its schools', the region locks
-and reopens within its own region.
+Every step checks the tenant of the period it names against the caller through
+``shkala_runtime.auth.authorize`` (the one decider), with the school placed where the org-unit
+registry puts it, never where a token or an old event says: a school submits only its own
+period, a municipality approves or returns only its schools', the region locks and reopens
+within its own region. A refusal (403) appends nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from shkala_plans.domain.periods import (
     period_id,
 )
 from shkala_plans.service_layer.services import Deps, execute, load
-from shkala_runtime.auth import Principal
+from shkala_plans.service_layer.tenancy import UnknownUnit, owner_of, school_units
+from shkala_runtime.auth import Principal, Role, authorize
 
 
 def actor_of(who: Principal) -> Actor:
@@ -32,22 +35,24 @@ def actor_of(who: Principal) -> Actor:
     return Actor(role, who.school or who.municipality or who.region)
 
 
-def _require(who: Principal, period: MonitoringPeriod) -> None:
-    tenant = Tenant(
-        region=period.region or "", municipality=period.municipality, school=period.school
-    )
-    if not who.can_access(tenant):
-        raise NotAllowed(
-            f"{period.id} belongs to school {period.school} of {period.municipality}:"
-            f" outside the caller's tenant"
-        )
+async def _school_unit(deps: Deps, period: MonitoringPeriod) -> Tenant:
+    """The period's school as the registry places it now (a school moved to another
+    municipality is that municipality's to approve); the period's own record if the registry
+    does not hold the school."""
+    known = await deps.orgs.schools([period.school or ""])
+    if period.school in known:
+        region, municipality = known[period.school]
+        return Tenant(region=region, municipality=municipality, school=period.school)
+    return owner_of(period)
 
 
-async def get_period(deps: Deps, who: Principal, school: str, period: str) -> MonitoringPeriod:
+async def get_period(
+    deps: Deps, who: Principal, school: str, period: str, *, action: str = "see"
+) -> MonitoringPeriod:
     agg = await load(deps, MonitoringPeriod, period_id(school, period))
     if agg.version == 0:
         raise NotFound(f"school {school} has not submitted period {period} yet (it is open)")
-    _require(who, agg)
+    authorize(who, [await _school_unit(deps, agg)], action=f"{action} period {period} of")
     return agg
 
 
@@ -60,19 +65,19 @@ async def submit(
     note: str | None = None,
     expected_version: int | None = None,
 ) -> MonitoringPeriod:
-    if who.school != school or not who.municipality:
-        raise NotAllowed(
-            f"a school submits only its own period; this token is a {actor_of(who).role}"
-            f" token for {who.school or who.municipality or who.region}"
-        )
+    authorize(who, [], roles=[Role.SCHOOL], action="submit a monitoring period")
+    if who.school != school:
+        authorize(who, [Tenant(region=who.region, school=school)], action="submit the period of")
+    (unit,) = await school_units(deps.orgs, [school])  # the registry says where it belongs
+    authorize(who, [unit], action=f"submit period {period} of")
     agg, _ = await execute(
         deps,
         MonitoringPeriod,
         period_id(school, period),
         lambda p: p.decide_submit(
             actor_of(who),
-            region=who.region,
-            municipality=who.municipality or "",
+            region=unit.region,
+            municipality=unit.municipality or "",
             school=school,
             period=period,
             note=note,
@@ -93,7 +98,8 @@ async def _step(
     **kw: Any,
 ) -> MonitoringPeriod:
     actor = actor_of(who)
-    current = await get_period(deps, who, school, period)  # tenant first: 403 before 422
+    # tenant first: 403 before 422
+    current = await get_period(deps, who, school, period, action=step)
     if actor.role != STEPS[step]:
         raise NotAllowed(
             f"only the {STEPS[step]} ({WHO_RU[STEPS[step]]}) may {step} period {period} of"
@@ -164,10 +170,15 @@ async def lock_municipality(
 ) -> MunicipalLock:
     """The region closes a municipality's period: every approved school period is locked;
     the ones not approved yet are named and stay as they are."""
-    if actor_of(who).role != "region":
-        raise NotAllowed("only the region (региональный оператор) locks monitoring periods")
-    if not who.can_access(Tenant(region=who.region, municipality=municipality)):
-        raise NotAllowed(f"municipality {municipality} is outside region {who.region}")
+    authorize(who, [], roles=[Role.REGION], action="lock monitoring periods")
+    region = (await deps.orgs.municipalities([municipality])).get(municipality)
+    if region is None:
+        raise UnknownUnit(f"municipality {municipality} not in the org-unit registry")
+    authorize(
+        who,
+        [Tenant(region=region, municipality=municipality)],
+        action=f"lock period {period} of",
+    )
     out = MunicipalLock([], [], {})
     docs = await deps.store.index_find(
         {"kind": MonitoringPeriod.kind, "region": who.region, "municipality": municipality}
@@ -235,9 +246,15 @@ async def locked_among(
     deps: Deps, who: Principal, pairs: Iterable[tuple[str, str]]
 ) -> list[dict[str, Any]]:
     """Which of these (school, period) pairs are locked — what ingest asks before an upload."""
-    if actor_of(who).role != "region":
-        raise NotAllowed("the lock state is asked with a region (service) token")
     wanted = set(pairs)
+    authorize(who, [], roles=[Role.REGION], action="ask the lock state of monitoring periods")
+    known = await deps.orgs.schools({school for school, _ in wanted})
+    # a school the registry places in another region is not this region's to ask about
+    authorize(
+        who,
+        [Tenant(region=r, municipality=m, school=s) for s, (r, m) in known.items()],
+        action="ask the lock state of",
+    )
     # one read of the locked periods (FerretDB scans per query: never one lookup per pair)
     docs = await deps.store.index_find(
         {"kind": MonitoringPeriod.kind, "region": who.region, "state": "locked"}

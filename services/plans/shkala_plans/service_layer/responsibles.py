@@ -24,33 +24,55 @@ from shkala_plans.domain.periods import NotAllowed
 from shkala_plans.domain.roster import Roster, person_ref
 from shkala_plans.service_layer.periods import actor_of
 from shkala_plans.service_layer.services import Deps, execute, load
-from shkala_runtime.auth import Principal, Role
+from shkala_plans.service_layer.tenancy import UnknownUnit, owner_of
+from shkala_runtime.auth import Principal, Role, authorize
 
 
-def _tenant(agg: Any) -> Tenant:
-    return Tenant(region=agg.region or "", municipality=agg.municipality, school=agg.school)
-
-
-def _require(who: Principal, agg: Any) -> None:
-    if not who.can_access(_tenant(agg)):
-        raise NotAllowed(f"{agg.id} is outside the caller's tenant")
+def _require(who: Principal, agg: Any, action: str = "change") -> None:
+    authorize(who, [owner_of(agg)], action=action)
 
 
 # --------------------------------------------------------------------------- roster
 
 
+async def _municipality(deps: Deps, municipality: str) -> Tenant | None:
+    """The municipality as the registry places it (its region), None if not registered."""
+    region = (await deps.orgs.municipalities([municipality])).get(municipality)
+    return None if region is None else Tenant(region=region, municipality=municipality)
+
+
 async def roster_of(deps: Deps, who: Principal, municipality: str) -> Roster:
-    if not who.can_access(Tenant(region=who.region, municipality=municipality)):
-        raise NotAllowed(f"municipality {municipality} is outside the caller's tenant")
-    return await load(deps, Roster, Roster.id_for(municipality))
+    roster = await load(deps, Roster, Roster.id_for(municipality))
+    unit = owner_of(roster) if roster.version else await _municipality(deps, municipality)
+    # an unregistered municipality without a roster: an empty one, nobody's to hide
+    authorize(
+        who,
+        [unit or Tenant(region=who.region, municipality=municipality)],
+        action="see the roster of",
+    )
+    return roster
 
 
-def _may_staff(who: Principal, municipality: str) -> None:
-    """The municipality's head office (no duty of its own) or the region staffs directions."""
-    if who.duty is not None or who.role is Role.SCHOOL:
+async def _may_staff(deps: Deps, who: Principal, municipality: str) -> None:
+    """The municipality's head office (no duty of its own) for itself, or the region of the
+    municipality the registry names, staffs its directions."""
+    if who.duty is not None:
         raise NotAllowed("coordinators and executors are appointed by the municipality")
-    if not who.can_access(Tenant(region=who.region, municipality=municipality)):
-        raise NotAllowed(f"municipality {municipality} is outside the caller's tenant")
+    authorize(
+        who,
+        [],
+        roles=[Role.MUNICIPALITY, Role.REGION],
+        action="appoint coordinators and executors",
+    )
+    unit = await _municipality(deps, municipality)
+    if unit is None:
+        raise UnknownUnit(
+            f"municipality {municipality} not in the org-unit registry: the region registers"
+            " it with ingest's org-units format"
+        )
+    roster = await load(deps, Roster, Roster.id_for(municipality))
+    units = [unit, owner_of(roster)] if roster.version else [unit]
+    authorize(who, units, action="change the roster of")
 
 
 async def assign(
@@ -63,7 +85,7 @@ async def assign(
     directions: Iterable[Direction],
     position: str | None = None,
 ) -> Roster:
-    _may_staff(who, municipality)
+    await _may_staff(deps, who, municipality)
     agg, _ = await execute(
         deps,
         Roster,
@@ -82,7 +104,7 @@ async def assign(
 
 
 async def remove(deps: Deps, who: Principal, *, municipality: str, person_id: str) -> Roster:
-    _may_staff(who, municipality)
+    await _may_staff(deps, who, municipality)
     agg, _ = await execute(
         deps, Roster, Roster.id_for(municipality), lambda r: r.decide_remove(person_id)
     )

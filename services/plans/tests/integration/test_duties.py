@@ -173,6 +173,12 @@ async def test_executor_reports_on_their_rows_only(settings):
         assert r.status_code == 403
         assert "exec1" in r.json()["detail"]
         assert (await report("r1", exec2)).status_code == 403
+        r = await c.post(
+            f"/roadmaps/{rid}/rows/r1/status",
+            json={"expected_version": await version(c, settings, rid), "status": "cancelled"},
+            headers=exec1,
+        )
+        assert r.status_code == 403  # reporting is not cancelling
         # an executor changes nothing else
         r = await c.patch(
             f"/roadmaps/{rid}/rows/r1",

@@ -6,9 +6,12 @@ from shkala_plans.adapters.event_store import ConcurrencyError
 from shkala_plans.domain.model import DomainError, NotFound
 from shkala_plans.domain.periods import NotAllowed
 from shkala_plans.service_layer import periods
-from shkala_runtime.auth import Principal, Role
+from shkala_runtime.auth import Forbidden, Principal, Role
 
 from .fakes import fake_deps
+
+# a refusal is the domain's own (role, state) or the tenant decider's: both answer 403
+REFUSED = (NotAllowed, Forbidden)
 
 SCHOOL = Principal(subject="u", role=Role.SCHOOL, region="r", municipality="m1", school="s1")
 OTHER_SCHOOL = Principal(subject="u", role=Role.SCHOOL, region="r", municipality="m1", school="s2")
@@ -55,19 +58,19 @@ async def test_the_walk_appends_one_event_per_step_to_the_outbox():
 
 async def test_each_step_is_the_right_roles_within_the_tenant():
     deps, store = fake_deps()
-    with pytest.raises(NotAllowed):
+    with pytest.raises(REFUSED):
         await periods.submit(deps, OTHER_SCHOOL, school="s1", period=Y)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(REFUSED):
         await periods.submit(deps, MUN, school="s1", period=Y)
     with pytest.raises(NotFound):
         await periods.approve(deps, MUN, school="s1", period=Y)
     await periods.submit(deps, SCHOOL, school="s1", period=Y)
     for who in (OTHER_MUN, SCHOOL, REGION, COORD):
-        with pytest.raises(NotAllowed):
+        with pytest.raises(REFUSED):
             await periods.approve(deps, who, school="s1", period=Y)
     await periods.approve(deps, MUN, school="s1", period=Y)
     for who in (MUN, OTHER_REGION):
-        with pytest.raises(NotAllowed):
+        with pytest.raises(REFUSED):
             await periods.lock(deps, who, school="s1", period=Y)
     assert store.types()[-1] == "monitoring_period_approved"
 
@@ -102,7 +105,7 @@ async def test_lock_municipality_locks_approved_and_names_the_rest():
     await periods.lock(deps, REGION, school="s3", period=Y)
     out = await periods.lock_municipality(deps, REGION, municipality="m1", period=Y)
     assert (out.locked, out.already_locked, out.not_ready) == (["s1"], ["s3"], {"s2": "submitted"})
-    with pytest.raises(NotAllowed):
+    with pytest.raises(REFUSED):
         await periods.lock_municipality(deps, MUN, municipality="m1", period=Y)
 
 
@@ -113,12 +116,13 @@ async def test_lock_query_and_listing_stay_in_the_tenant():
     await periods.lock(deps, REGION, school="s1", period=Y)
     hits = await periods.locked_among(deps, REGION, [("s1", Y), ("s1", "2024/25"), ("s9", Y)])
     assert [(h["school_id"], h["period"]) for h in hits] == [("s1", Y)]
-    assert await periods.locked_among(deps, OTHER_REGION, [("s1", Y)]) == []
-    with pytest.raises(NotAllowed):
+    with pytest.raises(REFUSED):  # another region's token learns nothing, not even "none"
+        await periods.locked_among(deps, OTHER_REGION, [("s1", Y)])
+    with pytest.raises(REFUSED):
         await periods.locked_among(deps, MUN, [("s1", Y)])
     assert [x["state"] for x in await periods.list_periods(deps, MUN)] == ["locked"]
     assert await periods.list_periods(deps, OTHER_MUN) == []
-    with pytest.raises(NotAllowed):
+    with pytest.raises(REFUSED):
         await periods.list_periods(deps, OTHER_MUN, municipality="m1")
-    with pytest.raises(NotAllowed):
+    with pytest.raises(REFUSED):
         await periods.list_periods(deps, OTHER_SCHOOL, school="s1")

@@ -20,9 +20,12 @@ from shkala_plans.domain.model import (
 from shkala_plans.domain.periods import NotAllowed
 from shkala_plans.service_layer import responsibles, scheduling
 from shkala_plans.service_layer.services import execute
-from shkala_runtime.auth import Principal, Role
+from shkala_runtime.auth import Forbidden, Principal, Role
 
 from .fakes import fake_deps
+
+# a refusal is the domain's own (role, state) or the tenant decider's: both answer 403
+REFUSED = (NotAllowed, Forbidden)
 
 MUN = Principal(subject="head", role=Role.MUNICIPALITY, region="r", municipality="m1")
 SCHOOL = Principal(subject="u", role=Role.SCHOOL, region="r", municipality="m1", school="s1")
@@ -93,7 +96,7 @@ async def test_roster_is_staffed_by_the_municipality_only():
     )
     assert again.version == r.version  # the same appointment again appends nothing
     for who in (COORD, SCHOOL):
-        with pytest.raises(NotAllowed):
+        with pytest.raises(REFUSED):
             await responsibles.assign(
                 deps,
                 who,
@@ -102,7 +105,7 @@ async def test_roster_is_staffed_by_the_municipality_only():
                 duty=Duty.EXECUTOR,
                 directions=[Direction.TALENTS],
             )
-    with pytest.raises(NotAllowed):
+    with pytest.raises(REFUSED):
         await responsibles.assign(
             deps,
             MUN,
@@ -131,17 +134,17 @@ async def test_coordinator_and_executor_rights_on_a_roadmap():
     check = responsibles.check_roadmap_change
     await check(deps, COORD, "roadmap:t", row_id="r1")
     await check(deps, COORD, "roadmap:t", section_id="s1")
-    with pytest.raises(NotAllowed):
+    with pytest.raises(REFUSED):
         await check(deps, COORD, "roadmap:t", row_id="r3")
-    with pytest.raises(NotAllowed):
+    with pytest.raises(REFUSED):
         await check(deps, COORD, "roadmap:t", section_id="s2")
-    with pytest.raises(NotAllowed):
+    with pytest.raises(REFUSED):
         await check(deps, FOREIGN_COORD, "roadmap:t", row_id="r1")
     await check(deps, EXEC, "roadmap:t", row_id="r1", report=True)
     await check(deps, EXEC, "roadmap:t", row_id="r3", report=True)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(REFUSED):
         await check(deps, EXEC, "roadmap:t", row_id="r2", report=True)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(REFUSED):
         await check(deps, EXEC, "roadmap:t", row_id="r1")  # an edit, not a report
     await check(deps, MUN, "roadmap:t", row_id="r3")  # no duty: no narrowing
 
@@ -163,7 +166,7 @@ async def test_recommendation_lifecycle():
         must_exist=False,
     )
     change = responsibles.change_recommendation_status
-    with pytest.raises(NotAllowed):  # not the coordinator's direction
+    with pytest.raises(REFUSED):  # not the coordinator's direction
         await change(deps, COORD, "recommendation:1", RecommendationStatus.WITHDRAWN, "x")
     with pytest.raises(DomainError):  # done before accepted
         await change(deps, SCHOOL, "recommendation:1", RecommendationStatus.DONE, "x")
@@ -197,9 +200,9 @@ async def test_measure_lifecycle_evaluated_needs_an_evaluation():
         must_exist=False,
     )
     change = responsibles.change_measure_status
-    with pytest.raises(NotAllowed):
+    with pytest.raises(REFUSED):
         await change(deps, SCHOOL, "measure:1", MeasureStatus.RUNNING)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(REFUSED):
         await change(deps, EXEC, "measure:1", MeasureStatus.RUNNING)
     with pytest.raises(DomainError):
         await change(deps, COORD, "measure:1", MeasureStatus.FINISHED, "x")  # skips running
@@ -244,3 +247,29 @@ async def test_scheduler_tick_runs_only_for_the_holder_once_per_interval():
     t[0] += dt.timedelta(seconds=31)
     assert await scheduling.tick(holder, job, 60, now=lambda: t[0])
     assert len(calls) == 2
+
+
+def test_duty_tokens_round_trip_and_keep_the_municipal_tenant():
+    from shkala_contracts import Tenant
+    from shkala_runtime.auth import decode_token, issue_token
+    from shkala_runtime.settings import ServiceSettings
+
+    settings = ServiceSettings()
+    p = decode_token(
+        settings,
+        issue_token(
+            settings, "coordinator", municipality="m1", subject="c1", directions=("low_results",)
+        ),
+    )
+    assert (p.role, p.duty, p.directions, p.subject) == (
+        Role.MUNICIPALITY,
+        Role.COORDINATOR,
+        ("low_results",),
+        "c1",
+    )
+    assert p.can_access(Tenant(region="demo", municipality="m1", school="s1"))
+    assert not p.can_access(Tenant(region="demo", municipality="m2"))
+    with pytest.raises(ValueError, match="directions"):
+        issue_token(settings, "executor", municipality="m1")
+    plain = decode_token(settings, issue_token(settings, "municipality", municipality="m1"))
+    assert (plain.duty, plain.directions) == (None, ())

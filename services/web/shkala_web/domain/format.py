@@ -6,6 +6,7 @@ Pure functions, used by the page templates and by the reports alike.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 ROLE_RU = {"region": "Региональный оператор", "municipality": "Муниципалитет", "school": "Школа"}
@@ -116,6 +117,15 @@ def indicator_value(value: Any, unit: str | None) -> str:
     return f"{text}\u00a0{suffix}" if suffix else text
 
 
+def rollup_value(v: dict[str, Any] | None, unit: str | None) -> str:
+    """A municipality's or the region's value: a flag rolls up to a count of schools."""
+    if not v or v.get("value") is None:
+        return "—"
+    if unit == "flag":
+        return f"{integer(v.get('numerator'))} из {integer(v.get('denominator'))} ОО"
+    return indicator_value(v.get("value"), unit)
+
+
 def threshold_text(threshold: dict[str, Any] | None, unit: str | None) -> str:
     if not threshold:
         return "—"
@@ -135,6 +145,30 @@ def plural(n: int, one: str, few: str, many: str) -> str:
     return many
 
 
+_REASONS = (
+    (r"^Field required", "обязательное поле не заполнено"),
+    (r"^Input should be a valid integer", "должно быть целым числом"),
+    (r"^Input should be a valid number", "должно быть числом (десятичная запятая)"),
+    (r"^Input should be a valid (date|datetime)", "должна быть датой ДД.ММ.ГГГГ"),
+    (r"^Input should be a valid boolean", "должно быть «да» или «нет»"),
+    (r"^Input should be less than or equal to (\S+)", r"должно быть не больше \1"),
+    (r"^Input should be greater than or equal to (\S+)", r"должно быть не меньше \1"),
+    (r"^Input should be less than (\S+)", r"должно быть меньше \1"),
+    (r"^Input should be greater than (\S+)", r"должно быть больше \1"),
+    (r"^String should have at most (\d+) characters?", r"не длиннее \1 символов"),
+    (r"^String should have at least (\d+) characters?", r"не короче \1 символов"),
+)
+
+
+def reason_ru(reason: str | None) -> str:
+    """A row error's reason in Russian (pydantic's common messages); others as they are."""
+    text = reason or ""
+    for pattern, ru in _REASONS:
+        if re.match(pattern, text):
+            return re.sub(pattern + r".*$", ru, text, count=1, flags=re.S)
+    return text
+
+
 def filters() -> dict[str, Any]:
     """The Jinja2 filters of the page templates."""
     return {
@@ -143,6 +177,8 @@ def filters() -> dict[str, Any]:
         "ru_date": date,
         "ru_datetime": datetime,
         "ival": lambda v, unit=None: indicator_value(v, unit),
+        "rollup": lambda v, unit=None: rollup_value(v, unit),
+        "reason_ru": reason_ru,
         "status_ru": lambda s: STATUS_RU.get(s, s),
         "direction_ru": lambda s: DIRECTION_RU.get(s, s or "—"),
         "list_ru": lambda s: LIST_RU.get(s, s),

@@ -14,14 +14,17 @@ from typing import Any
 class Shown:
     value: float | None
     suppressed: bool
+    numerator: float | None = None
+    denominator: float | None = None
 
 
-def value(v: dict[str, Any] | None, min_group: int) -> Shown:
+def value(v: dict[str, Any] | None, min_group: int, unit: str | None = None) -> Shown:
+    """A flag's roll-up counts schools, not people: it is never suppressed."""
     if not v or v.get("value") is None:
         return Shown(None, False)
-    if float(v.get("denominator") or 0) < min_group:
+    if unit != "flag" and float(v.get("denominator") or 0) < min_group:
         return Shown(None, True)
-    return Shown(float(v["value"]), False)
+    return Shown(float(v["value"]), False, v.get("numerator"), v.get("denominator"))
 
 
 def count(n: int | None, min_group: int) -> Shown:

@@ -39,6 +39,12 @@ async def _gather(request: Request, period: str | None) -> dict[str, Any]:
     names = {u["id"]: u.get("name") or u["id"] for u in units}
     n = settings.web_public_min_group
     columns = Catalogue.key_columns(cat)
+    by_id = Catalogue.by_id(cat)
+
+    def unit(c: str) -> str | None:
+        u: str | None = by_id.get(c, {}).get("unit")
+        return u
+
     schools_by_mun: dict[str, int] = {}
     for u in units:
         if u["kind"] == "school":
@@ -51,14 +57,14 @@ async def _gather(request: Request, period: str | None) -> dict[str, Any]:
         "columns": columns,
         "cat": Catalogue.by_id(cat),
         "region_name": names.get(settings.region_id, "Регион"),
-        "region": {c: public.value(summary.get("region", {}).get(c), n) for c in columns},
+        "region": {c: public.value(summary.get("region", {}).get(c), n, unit(c)) for c in columns},
         "rows": [
             {
                 "id": m,
                 "name": names[m],
                 "schools": schools_by_mun.get(m, 0),
                 "values": {
-                    c: public.value(summary.get("municipalities", {}).get(m, {}).get(c), n)
+                    c: public.value(summary.get("municipalities", {}).get(m, {}).get(c), n, unit(c))
                     for c in columns
                 },
                 "lists": {

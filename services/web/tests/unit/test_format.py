@@ -40,3 +40,12 @@ def test_russian_plurals() -> None:
         "школы",
         "школ",
     ]
+
+
+def test_row_error_reasons_in_russian() -> None:
+    assert f.reason_ru("Input should be a valid integer, unable to parse string") == (
+        "должно быть целым числом"
+    )
+    assert f.reason_ru("Input should be less than or equal to 5") == "должно быть не больше 5"
+    assert f.reason_ru("Field required") == "обязательное поле не заполнено"
+    assert f.reason_ru("школа sch-9 не зарегистрирована") == "школа sch-9 не зарегистрирована"
