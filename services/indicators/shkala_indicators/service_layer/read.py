@@ -70,6 +70,7 @@ class ReadModel:
         self._checkpoints: tuple[float, dict[str, Any]] | None = None
         self._teachers: tuple[float, dict[str, list[dict[str, Any]]]] | None = None
         self._lock = asyncio.Lock()  # one refresh at a time, however many readers wait
+        self._described = {ind.id: ind.describe() for ind in catalogue.indicators}
 
     async def gen(self) -> Generation:
         return await self.pointer.current()
@@ -173,7 +174,7 @@ class ReadModel:
             latest = series[-1] if series else None
             indicators.append(
                 {
-                    **ind.describe(),
+                    **self._described[ind.id],
                     "latest": latest,
                     "at_risk": bool(latest and latest["at_risk"]),
                     "trend": series,
