@@ -86,7 +86,7 @@ def bootstrap(settings: Settings | None = None, *, consume: bool = True) -> Serv
             handler=make_handler(pointer, projector, assignment),
             dead_letters=dead_letters,
             max_records=settings.indicators_batch_size,
-            max_partition_fetch_bytes=8 << 20,
+            max_partition_fetch_bytes=2 << 20,
             listener=assignment,
             partition_assignment_strategy=(RangePartitionAssignor,),
         )

@@ -30,7 +30,7 @@ class ReadFeed:
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             enable_auto_commit=False,
             client_id=f"{self.settings.kafka_client_prefix}-{self.settings.service_name}-read",
-            max_partition_fetch_bytes=4 << 20,
+            max_partition_fetch_bytes=1 << 20,
         )
         await self._consumer.start()
         self._task = asyncio.create_task(self._run())
