@@ -77,32 +77,37 @@ class ReadTable:
         }
 
     def _value(self, e: IndicatorValueChanged, time: dt.datetime) -> None:
-        key = (e.indicator_id, e.school_id or "", e.period)
+        self.value_changed(e.model_dump(), time)
+
+    def value_changed(self, e: dict[str, Any], time: dt.datetime) -> None:
+        """Fold one school ``IndicatorValueChanged`` given as its JSON fields."""
+        key = (e["indicator_id"], e["school_id"] or "", e["period"])
+        version = e["originator_version"]
         known = self.values.get(key)
-        if known is not None and e.originator_version <= known["version"]:
+        if known is not None and version <= known["version"]:
             return
-        if e.new_value is None and not e.denominator:
+        if e["new_value"] is None and not e["denominator"]:
             # the value is gone (its facts were corrected away); remember the version only
-            self.values[key] = {"version": e.originator_version, "gone": True}
+            self.values[key] = {"version": version, "gone": True}
             self.by_school[key[1]].discard(key)
             return
-        ind = self.by_id.get(e.indicator_id)
-        v = Value(e.numerator, e.denominator, e.new_value)
+        ind = self.by_id.get(e["indicator_id"])
+        v = Value(e["numerator"], e["denominator"], e["new_value"])
         self.values[key] = {
-            "indicator_id": e.indicator_id,
-            "direction": e.direction,
+            "indicator_id": e["indicator_id"],
+            "direction": e["direction"],
             "scope": "school",
-            "unit_id": e.school_id,
-            "school_id": e.school_id,
-            "period": e.period,
-            "numerator": e.numerator,
-            "denominator": e.denominator,
-            "value": e.new_value,
+            "unit_id": e["school_id"],
+            "school_id": e["school_id"],
+            "period": e["period"],
+            "numerator": e["numerator"],
+            "denominator": e["denominator"],
+            "value": e["new_value"],
             "at_risk": at_risk(ind, v) if ind else False,
-            "definition_version": e.definition_version,
+            "definition_version": e["definition_version"],
             "event_time": time,
             "updated_at": time,
-            "version": e.originator_version,
+            "version": version,
         }
         self.by_school[key[1]].add(key)
 
