@@ -7,6 +7,7 @@ database's raw bulk-write rate: each service figure is read beside the limit und
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import subprocess
 import time
@@ -18,7 +19,7 @@ from pymongo import AsyncMongoClient, InsertOne
 ROOT = Path(__file__).resolve().parent.parent
 KAFKA_SH = ROOT / "deploy/local/kafka.sh"
 BOOTSTRAP = "127.0.0.1:9092"
-MONGO_URL = "mongodb://127.0.0.1:27017/"
+MONGO_URL = os.environ.get("SHKALA_MONGO_URL", "mongodb://127.0.0.1:27017/")
 
 
 def _kafka_tool(*args: str) -> str:

@@ -114,6 +114,7 @@ def subscribe_events(
     partition_assignment_strategy: Sequence[type[AbstractPartitionAssignor]] = (
         RoundRobinPartitionAssignor,
     ),
+    decoder: Callable[[ConsumerRecord[bytes, bytes]], Delivered] | None = None,
 ) -> Any:
     """Register a batch subscriber with commit-after-processing and dead-lettering.
 
@@ -124,7 +125,9 @@ def subscribe_events(
     state of assigned partitions and seek to where it resumes, drop revoked ones; the
     subscriber returned has the aiokafka ``consumer`` once started) and, when its topics are
     co-partitioned by the same key, the range assignor (partition *i* of every topic to the
-    same instance)."""
+    same instance). ``decoder`` replaces :func:`decode` for a consumer that checks what it
+    reads more cheaply (it must raise ``ValueError`` for what it cannot take: dead-lettered)."""
+    decoding = decoder or decode
 
     subscriber = broker.subscriber(
         *topics,
@@ -149,7 +152,7 @@ def subscribe_events(
         good: list[Delivered] = []
         for record in records:
             try:
-                good.append(decode(record))
+                good.append(decoding(record))
             except (EnvelopeError, ValidationError, KeyError, ValueError) as exc:
                 await dead_letters.send(record, f"undecodable: {exc}")
         for delivered, reason in await handler(good) if good else ():

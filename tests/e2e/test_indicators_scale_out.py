@@ -35,9 +35,11 @@ def uploaded(tmp_path_factory: pytest.TempPathFactory, infra: None) -> Iterator[
     }
     try:
         procs.start("ingest")
-        for kind in KINDS:
-            upload(procs, auth, files, kind)
-        yield {"procs": procs, "auth": auth, "region": region, "work": work, "env": env}
+        upload(procs, auth, files, "org-units")
+        yield {
+            "procs": procs, "auth": auth, "region": region, "work": work, "env": env,
+            "files": files,
+        }  # fmt: skip
     finally:
         procs.stop()
 
@@ -78,7 +80,6 @@ async def test_two_instances_one_killed_equal_a_clean_single_instance(
     procs, auth, region, work = (
         uploaded["procs"], uploaded["auth"], uploaded["region"], uploaded["work"]
     )  # fmt: skip
-    total = await log_end(procs.env["SHKALA_KAFKA_TOPIC_PREFIX"])
     same = {**uploaded["env"], "SHKALA_MONGO_DATABASE": procs.env["SHKALA_MONGO_DATABASE"]}
     a = ServiceProcesses(work / "a", services=("indicators",), run_id=procs.run_id, env=same)
     b = ServiceProcesses(work / "b", services=("indicators",), run_id=procs.run_id, env=same)
@@ -95,8 +96,15 @@ async def test_two_instances_one_killed_equal_a_clean_single_instance(
     try:
         a.start()
         b.start()
-        wait_until(lambda: 0 < applied(a.url("indicators"), auth) < total, 120, "mid-stream")
+        # both hold partitions (the org units are applied), then the facts stream in; the
+        # first instance is killed while the projection follows the ВПР upload
+        orgs = await log_end(procs.env["SHKALA_KAFKA_TOPIC_PREFIX"])
+        wait_until(lambda: applied(b.url("indicators"), auth) >= orgs, 120, "org units applied")
+        upload(procs, auth, uploaded["files"], "vpr")
         a.kill("indicators")  # no shutdown, no commit of the batch in flight
+        for kind in KINDS[2:]:
+            upload(procs, auth, uploaded["files"], kind)
+        total = await log_end(procs.env["SHKALA_KAFKA_TOPIC_PREFIX"])
         wait_until(
             lambda: applied(b.url("indicators"), auth) >= total,
             300,

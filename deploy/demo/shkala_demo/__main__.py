@@ -19,7 +19,9 @@ from shkala_demo.runner import SIZES, Config, DemoError, run
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m shkala_demo", description=__doc__)
     p.add_argument(
-        "--size", choices=tuple(SIZES), help="region size (default: $SHKALA_DEMO_SIZE or tiny)"
+        "--size",
+        choices=tuple(SIZES),
+        help="region size (default: $SHKALA_DEMO_SIZE or default, the typical region)",
     )
     p.add_argument("--tiny", action="store_true", help="same as --size tiny")
     p.add_argument(

@@ -123,7 +123,7 @@ class Config:
 
     @classmethod
     def from_env(cls, size: str | None = None) -> Config:
-        size = (size or os.environ.get("SHKALA_DEMO_SIZE") or "tiny").lower()
+        size = (size or os.environ.get("SHKALA_DEMO_SIZE") or "default").lower()
         if size not in SIZES:
             raise DemoError(f"SHKALA_DEMO_SIZE must be one of {', '.join(SIZES)}, not {size!r}")
         local = Path(os.environ.get("SHKALA_LOCAL_DIR") or ROOT / ".local")
@@ -372,11 +372,25 @@ def upload(
     return state
 
 
+def merge_positions(into: dict[str, dict[str, int]], answer: dict[str, Any]) -> None:
+    """Collect an import answer's ``log_positions`` ({topic: {partition: last offset}})."""
+    for topic, parts in (answer.get("log_positions") or {}).items():
+        for part, offset in (parts or {}).items():
+            known = into.setdefault(topic, {})
+            known[str(part)] = max(int(offset), known.get(str(part), -1))
+
+
+def after_params(positions: dict[str, dict[str, int]]) -> list[str]:
+    """The positions as the indicators API's ``after=<topic>:<partition>:<offset>``."""
+    return [f"{t}:{p}:{off}" for t, parts in sorted(positions.items()) for p, off in parts.items()]
+
+
 def upload_region(api: Api, info: RegionInfo, out: Path) -> dict[str, Any]:
     started = time.perf_counter()
-    totals = {"rows": 0, "published": 0, "unchanged": 0}
+    totals: dict[str, Any] = {"rows": 0, "published": 0, "unchanged": 0, "positions": {}}
     for kind in upload_order(list(info.files)):
         state = upload(api, kind, out / info.files[kind])
+        merge_positions(totals["positions"], state)
         p = state.get("progress") or {}
         totals["rows"] += p.get("rows_read", 0)
         totals["published"] += p.get("rows_published", 0)
@@ -388,6 +402,31 @@ def upload_region(api: Api, info: RegionInfo, out: Path) -> dict[str, Any]:
         f"({totals['rows'] / max(seconds, 1e-9):,.0f} rows/s)"
     )
     return totals | {"seconds": seconds}
+
+
+def wait_visible(
+    api: Api, positions: dict[str, dict[str, int]], timeout_s: float
+) -> tuple[bool, dict[str, Any]]:
+    """Read-your-writes: ask indicators to answer once every uploaded record is applied and
+    visible (``after=…``, up to 10 s per request), until it is or ``timeout_s`` passed."""
+    params = [("after", a) for a in after_params(positions)] + [("wait_ms", "10000")]
+    deadline = time.monotonic() + timeout_s
+    fresh: dict[str, Any] = {}
+    while True:
+        try:
+            r = api.c["indicators"].get("/catalogue", params=params, timeout=30)
+            fresh = (r.json().get("freshness") or {}).get("after") or {}
+        except (httpx.HTTPError, ValueError):
+            fresh = {}
+        if fresh.get("satisfied"):
+            return True, fresh
+        missing = fresh.get("missing") or {}
+        lag = sum(m.get("lag", 0) for m in missing.values())
+        OUT.status(f"    indicators: {lag:,} records still to apply")
+        if time.monotonic() > deadline:
+            return False, fresh
+        if not fresh:
+            time.sleep(1)
 
 
 # --------------------------------------------------------------------------- 4. plans
@@ -702,8 +741,20 @@ def run(cfg: Config, wait_forever: Callable[[], None]) -> dict[str, float]:
         OUT.line(f"  subscription {sub['id']} → {receiver.url} ({shown})")
 
         step(f"3. uploading {len(info.files)} files through ingest ({cfg.url('ingest')})")
+        first_upload = time.perf_counter()
         with timed("upload", timings):
-            upload_region(api, info, cfg.region_dir)
+            uploaded = upload_region(api, info, cfg.region_dir)
+        if uploaded["positions"]:
+            step("3b. waiting until indicators applied every uploaded record (read-your-writes)")
+            with timed("projection_after_upload", timings):
+                done, fresh = wait_visible(api, uploaded["positions"], cfg.wait_s)
+            timings["first_upload_to_all_visible"] = round(time.perf_counter() - first_upload, 1)
+            OUT.line(
+                f"  every indicator visible {timings['first_upload_to_all_visible']:.0f}s after "
+                "the first upload"
+                if done
+                else f"  indicators still behind after {cfg.wait_s:.0f}s: {fresh.get('missing')}"
+            )
 
         step("4. plans: templates and a roadmap per municipality")
         with timed("roadmaps", timings):

@@ -13,6 +13,7 @@ from pymongo import AsyncMongoClient
 from shkala_contracts.events.indicators import TOPIC as DERIVED_TOPIC
 from shkala_contracts.events.org_units import TOPIC as ORG_TOPIC
 from shkala_contracts.topics import FACT_TOPICS
+from shkala_indicators.adapters.fact_decoding import decode_fact
 from shkala_indicators.adapters.read_feed import ReadFeed
 from shkala_indicators.adapters.store import Pointer
 from shkala_indicators.domain import catalogue as catalogue_mod
@@ -86,9 +87,10 @@ def bootstrap(settings: Settings | None = None, *, consume: bool = True) -> Serv
             handler=make_handler(pointer, projector, assignment),
             dead_letters=dead_letters,
             max_records=settings.indicators_batch_size,
-            max_partition_fetch_bytes=8 << 20,
+            max_partition_fetch_bytes=2 << 20,
             listener=assignment,
             partition_assignment_strategy=(RangePartitionAssignor,),
+            decoder=decode_fact,
         )
     table = ReadTable(catalogue)
     feed = ReadFeed(

@@ -228,3 +228,19 @@ def test_size_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("SHKALA_DEMO_SIZE", "huge")
     with pytest.raises(DemoError, match="tiny, default"):
         Config.from_env()
+
+
+def test_the_typical_region_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SHKALA_DEMO_SIZE", raising=False)
+    cfg = Config.from_env()
+    assert cfg.size == "default"
+    assert cfg.spec != TINY
+
+
+def test_import_positions_become_read_your_writes_parameters() -> None:
+    positions: dict[str, dict[str, int]] = {}
+    runner.merge_positions(positions, {"log_positions": {"t.a": {"0": 5, "1": 9}}})
+    runner.merge_positions(positions, {"log_positions": {"t.a": {"0": 3}, "t.b": {"2": 7}}})
+    runner.merge_positions(positions, {"status": "completed"})  # an answer without positions
+    assert positions == {"t.a": {"0": 5, "1": 9}, "t.b": {"2": 7}}
+    assert runner.after_params(positions) == ["t.a:0:5", "t.a:1:9", "t.b:2:7"]

@@ -7,13 +7,18 @@ import asyncio
 import contextlib
 import logging
 
+import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 
+from shkala_contracts.events.indicators import IndicatorValueChanged
+from shkala_indicators.adapters.fact_decoding import HeaderEnvelope, headers_of
 from shkala_indicators.service_layer.read_table import ReadTable
 from shkala_runtime.consuming import Delivered, decode
 from shkala_runtime.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+VALUE_CHANGED = IndicatorValueChanged.event_type
 
 
 class ReadFeed:
@@ -30,7 +35,7 @@ class ReadFeed:
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             enable_auto_commit=False,
             client_id=f"{self.settings.kafka_client_prefix}-{self.settings.service_name}-read",
-            max_partition_fetch_bytes=4 << 20,
+            max_partition_fetch_bytes=1 << 20,
         )
         await self._consumer.start()
         self._task = asyncio.create_task(self._run())
@@ -78,6 +83,19 @@ class ReadFeed:
                     )
             self.progressed.set()
             self.progressed = asyncio.Event()
+
+    def _value_changed(self, r: ConsumerRecord[bytes, bytes]) -> bool:
+        """Fold a school value change straight from its JSON (nearly every record here; the
+        indicators service published it itself); anything else is decoded whole."""
+        h = headers_of(r)
+        if h.get("ce_type") != VALUE_CHANGED or r.value is None:
+            return False
+        data = orjson.loads(r.value)
+        if not isinstance(data, dict) or data.get("scope") != "school" or not data.get("school_id"):
+            return False
+        env = HeaderEnvelope(h)
+        self.table.value_changed(data, env.time)
+        return True
 
     async def stop(self) -> None:
         if self._task is not None:

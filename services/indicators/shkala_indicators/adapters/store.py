@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 from bson import Binary
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -50,12 +50,13 @@ def position_key(topic: str, partition: int) -> str:
 
 def pack(obj: Any) -> Binary:
     """A compressed JSON blob: the database never looks inside, and FerretDB stores a nested
-    document field by field (slow), a binary value as it is."""
-    return Binary(zlib.compress(json.dumps(obj, ensure_ascii=False, default=str).encode(), 1))
+    document field by field (slow), a binary value as it is. orjson: a batch packs every
+    fact it applied, and the standard encoder was a tenth of the projection's time."""
+    return Binary(zlib.compress(orjson.dumps(obj, default=str), 1))
 
 
 def unpack(blob: bytes) -> Any:
-    return json.loads(zlib.decompress(blob))
+    return orjson.loads(zlib.decompress(blob))
 
 
 pack_facts, unpack_facts = pack, unpack

@@ -80,6 +80,7 @@ class Rules:
             (("tvd", t.id), ("tvn", t.id), t.procedure) for t in catalogue.teacher_indicators
         ]
         self._keys: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._shared: dict[Contribution, Contribution] = {}
 
     def key(self, *parts: Any) -> tuple[Any, ...]:
         """One shared tuple per distinct key: a region holds millions of references to them."""
@@ -147,7 +148,12 @@ class Rules:
             for group, statuses in self.olympiad:
                 if status in statuses:
                     out += (DISTINCT, self.key(group, student), 1.0)
-        return tuple(out)
+        # most results contribute exactly what many others do (same subject, grade, mark):
+        # one shared tuple for them all (a region keeps one contribution per current fact)
+        c = tuple(out)
+        if len(self._shared) < 200_000:
+            c = self._shared.setdefault(c, c)
+        return c
 
 
 class CellStats:

@@ -68,6 +68,9 @@ class ReadModel:
         self.previous = previous or {}  # earlier definition versions, for time travel
         self._progressed = progressed
         self._checkpoints: tuple[float, dict[str, Any]] | None = None
+        self._teachers: tuple[float, dict[str, list[dict[str, Any]]]] | None = None
+        self._lock = asyncio.Lock()  # one refresh at a time, however many readers wait
+        self._described = {ind.id: ind.describe() for ind in catalogue.indicators}
 
     async def gen(self) -> Generation:
         return await self.pointer.current()
@@ -75,12 +78,26 @@ class ReadModel:
     # ---------------------------------------------------------------- freshness
     async def checkpoints(self, max_age_s: float = 0.25) -> dict[str, Any]:
         """Every partition's stored checkpoint, merged (cached briefly: one small scan)."""
-        now = time.monotonic()
-        if self._checkpoints is None or now - self._checkpoints[0] > max_age_s:
-            gen = await self.gen()
-            merged = merge_checkpoints(await gen.checkpoints())
-            self._checkpoints = (now, {"generation": gen.name, **merged})
+        if self._checkpoints is None or time.monotonic() - self._checkpoints[0] > max_age_s:
+            async with self._lock:
+                if self._checkpoints is None or time.monotonic() - self._checkpoints[0] > max_age_s:
+                    gen = await self.gen()
+                    merged = merge_checkpoints(await gen.checkpoints())
+                    self._checkpoints = (time.monotonic(), {"generation": gen.name, **merged})
         return self._checkpoints[1]
+
+    async def teacher_values(self, school_id: str, max_age_s: float = 2.0) -> list[dict[str, Any]]:
+        """Consented teachers' values (a small collection, not on the public topic: read
+        whole and kept for a couple of seconds, so a card costs no database query)."""
+        if self._teachers is None or time.monotonic() - self._teachers[0] > max_age_s:
+            async with self._lock:
+                if self._teachers is None or time.monotonic() - self._teachers[0] > max_age_s:
+                    gen = await self.gen()
+                    by_school: dict[str, list[dict[str, Any]]] = defaultdict(list)
+                    async for d in gen.teacher_values.find({}):
+                        by_school[d["school_id"]].append({k: v for k, v in d.items() if k != "_id"})
+                    self._teachers = (time.monotonic(), dict(by_school))
+        return self._teachers[1].get(school_id, [])
 
     async def freshness(self, *_: Any) -> dict[str, Any]:
         cp = await self.checkpoints()
@@ -123,6 +140,7 @@ class ReadModel:
         raise :class:`NotYetApplied` after ``wait_ms``."""
         if not after:
             return
+        self._teachers = None  # what the caller wrote is read fresh, not from the cache
         deadline = time.monotonic() + wait_ms / 1000
         while await self.missing(after):
             left = deadline - time.monotonic()
@@ -156,18 +174,14 @@ class ReadModel:
             latest = series[-1] if series else None
             indicators.append(
                 {
-                    **ind.describe(),
+                    **self._described[ind.id],
                     "latest": latest,
                     "at_risk": bool(latest and latest["at_risk"]),
                     "trend": series,
                 }
             )
         lists = [e for p in t.periods_of(school_id) for e in t.lists_of(school_id, p)]
-        gen = await self.gen()
-        teachers = [
-            {k: v for k, v in d.items() if k != "_id"}
-            async for d in gen.teacher_values.find({"school_id": school_id})
-        ]
+        teachers = await self.teacher_values(school_id)
         return {
             "school": {
                 "school_id": school_id,

@@ -23,7 +23,7 @@ from shkala_contracts.events.org_units import (
     SchoolRegistered,
 )
 from shkala_indicators.domain.catalogue import Catalogue
-from shkala_indicators.domain.compute import Value, at_risk, list_membership, roll_up
+from shkala_indicators.domain.compute import Value, at_risk, list_membership
 from shkala_runtime.consuming import Delivered
 
 ValueKey = tuple[str, str, str]  # (indicator, school, period)
@@ -39,6 +39,7 @@ class ReadTable:
         self.by_school: dict[str, set[ValueKey]] = defaultdict(set)
         self.positions: dict[tuple[str, int], int] = {}  # topic-partition -> last offset read
         self.updated_at: dt.datetime | None = None
+        self._lists: dict[tuple[str, str], list[dict[str, Any]]] = {}  # until a value changes
 
     # ------------------------------------------------------------------ folding
     def fold(self, batch: list[Delivered]) -> None:
@@ -77,32 +78,38 @@ class ReadTable:
         }
 
     def _value(self, e: IndicatorValueChanged, time: dt.datetime) -> None:
-        key = (e.indicator_id, e.school_id or "", e.period)
+        self.value_changed(e.model_dump(), time)
+
+    def value_changed(self, e: dict[str, Any], time: dt.datetime) -> None:
+        """Fold one school ``IndicatorValueChanged`` given as its JSON fields."""
+        key = (e["indicator_id"], e["school_id"] or "", e["period"])
+        version = e["originator_version"]
         known = self.values.get(key)
-        if known is not None and e.originator_version <= known["version"]:
+        if known is not None and version <= known["version"]:
             return
-        if e.new_value is None and not e.denominator:
+        self._lists.pop((key[1], key[2]), None)
+        if e["new_value"] is None and not e["denominator"]:
             # the value is gone (its facts were corrected away); remember the version only
-            self.values[key] = {"version": e.originator_version, "gone": True}
+            self.values[key] = {"version": version, "gone": True}
             self.by_school[key[1]].discard(key)
             return
-        ind = self.by_id.get(e.indicator_id)
-        v = Value(e.numerator, e.denominator, e.new_value)
+        ind = self.by_id.get(e["indicator_id"])
+        v = Value(e["numerator"], e["denominator"], e["new_value"])
         self.values[key] = {
-            "indicator_id": e.indicator_id,
-            "direction": e.direction,
+            "indicator_id": e["indicator_id"],
+            "direction": e["direction"],
             "scope": "school",
-            "unit_id": e.school_id,
-            "school_id": e.school_id,
-            "period": e.period,
-            "numerator": e.numerator,
-            "denominator": e.denominator,
-            "value": e.new_value,
+            "unit_id": e["school_id"],
+            "school_id": e["school_id"],
+            "period": e["period"],
+            "numerator": e["numerator"],
+            "denominator": e["denominator"],
+            "value": e["new_value"],
             "at_risk": at_risk(ind, v) if ind else False,
-            "definition_version": e.definition_version,
+            "definition_version": e["definition_version"],
             "event_time": time,
             "updated_at": time,
-            "version": e.originator_version,
+            "version": version,
         }
         self.by_school[key[1]].add(key)
 
@@ -139,10 +146,13 @@ class ReadTable:
 
     def lists_of(self, school: str, period: str) -> list[dict[str, Any]]:
         """The school's list memberships in a period, by the catalogue's rules."""
+        cached = self._lists.get((school, period))
+        if cached is not None:
+            return cached
         values = self.values_by_indicator(school, period)
         if not values:
             return []
-        out = []
+        out: list[dict[str, Any]] = []
         for rule in self.catalogue.lists:
             member, reasons = list_membership(rule, self.catalogue, values)
             out.append(
@@ -154,6 +164,7 @@ class ReadTable:
                     "definition_version": self.catalogue.version,
                 }
             )
+        self._lists[(school, period)] = out
         return out
 
     def periods_of(self, school: str) -> list[str]:
@@ -171,15 +182,19 @@ class ReadTable:
         """Municipality or region values: sums of the schools' numerators and denominators."""
         out: dict[str, Any] = {}
         region = self.org.get(unit, {}).get("region_id") if scope == "municipality" else unit
+        values = self.values
         for ind in self.catalogue.indicators:
-            parts = [
-                Value(d["numerator"], d["denominator"], d["value"])
-                for s in schools
-                if (d := self.school_value(ind.id, s, period)) is not None and d["denominator"]
-            ]
-            v = roll_up(ind, parts)
-            if v is None:
+            num = den = 0.0
+            found = False
+            for s in schools:  # sums of numerators and denominators (domain.compute.roll_up)
+                d = values.get((ind.id, s, period))
+                if d is not None and not d.get("gone") and d["denominator"]:
+                    num += d["numerator"]
+                    den += d["denominator"]
+                    found = True
+            if not found:
                 continue
+            v = Value.of(num, den, ind.scale)
             out[ind.id] = {
                 "indicator_id": ind.id,
                 "direction": ind.direction,
