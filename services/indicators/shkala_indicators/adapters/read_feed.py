@@ -32,6 +32,7 @@ class ReadFeed:
 
     async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(
+            isolation_level="read_committed",  # an aborted import is not data
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             enable_auto_commit=False,
             client_id=f"{self.settings.kafka_client_prefix}-{self.settings.service_name}-read",

@@ -108,6 +108,7 @@ async def rebuild(
     own = Projector(projector.catalogue, source=projector.source, publisher=None)
     names = list(topics or (settings.topic_name(t.name) for t in FACT_TOPICS))
     consumer = AIOKafkaConsumer(
+        isolation_level="read_committed",  # an aborted import is not data
         bootstrap_servers=settings.kafka_bootstrap_servers,
         enable_auto_commit=False,
         client_id=f"{settings.kafka_client_prefix}-{settings.service_name}-rebuild",

@@ -182,6 +182,7 @@ class LiveHub:
         if not wanted or self._settings is None:
             return
         consumer = AIOKafkaConsumer(
+            isolation_level="read_committed",  # an aborted import is not data
             bootstrap_servers=self._settings.kafka_bootstrap_servers,
             client_id=f"{self._settings.kafka_client_prefix}-{self._settings.service_name}-replay",
             group_id=None,
@@ -236,6 +237,7 @@ class LiveConsumer:
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(
             *self._topics,
+            isolation_level="read_committed",  # an aborted import is not data
             bootstrap_servers=self._settings.kafka_bootstrap_servers,
             client_id=f"{self._settings.kafka_client_prefix}-{self._settings.service_name}-live",
             group_id=None,

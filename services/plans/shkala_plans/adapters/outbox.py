@@ -172,6 +172,7 @@ class OutboxRelay:
             for p in d.get("partitions", [])
         ]
         consumer = AIOKafkaConsumer(
+            isolation_level="read_committed",  # an aborted import is not data
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             client_id=f"{self.settings.kafka_client_prefix}-plans-outbox-reconcile",
             enable_auto_commit=False,
