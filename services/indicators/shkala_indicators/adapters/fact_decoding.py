@@ -140,9 +140,10 @@ def decode_fact(record: ConsumerRecord[bytes, bytes]) -> Delivered:
     except orjson.JSONDecodeError as exc:
         raise ValueError(f"not JSON: {exc}") from exc
     check(envelope.type, data)
+    # duck-typed stand-ins: the Envelope and Event attributes the projection reads, no more
     return Delivered(
-        envelope,  # the Envelope attributes the projection reads
-        RawFact(event_class(envelope.type), data),
+        envelope,  # type: ignore[arg-type]
+        RawFact(event_class(envelope.type), data),  # type: ignore[arg-type]
         LogPosition(record.topic, record.partition, record.offset),
         record,
         record.timestamp,
