@@ -13,7 +13,7 @@ the check is dead-lettered with the reason like any undecodable one. Every other
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from aiokafka.structs import ConsumerRecord
@@ -142,8 +142,8 @@ def decode_fact(record: ConsumerRecord[bytes, bytes]) -> Delivered:
     check(envelope.type, data)
     # duck-typed stand-ins: the Envelope and Event attributes the projection reads, no more
     return Delivered(
-        envelope,  # type: ignore[arg-type]
-        RawFact(event_class(envelope.type), data),  # type: ignore[arg-type]
+        cast(Any, envelope),
+        cast(Any, RawFact(event_class(envelope.type), data)),
         LogPosition(record.topic, record.partition, record.offset),
         record,
         record.timestamp,
