@@ -113,12 +113,12 @@ def test_roll_ups_rest_on_approved_data_only_when_every_school_is_approved() -> 
 async def test_answers_carry_each_schools_state() -> None:
     t = table()
     t.fold([d(period(cycle.MonitoringPeriodSubmitted, "s2", 2), PLANS, 0)])
-    read = ReadModel(None, CAT, t)  # type: ignore[arg-type]
+    read = ReadModel(None, CAT, t)
 
     async def no_freshness(*_: Any) -> dict[str, Any]:
         return {}
 
-    read.freshness = no_freshness  # type: ignore[method-assign]
+    read.freshness = no_freshness
     table_ = await read.municipality_table("m1", P, None, False)
     assert {r["school_id"]: r["approval"] for r in table_["rows"]} == {
         "s1": "open",
