@@ -12,6 +12,7 @@ from pymongo import AsyncMongoClient
 
 from shkala_contracts.events.indicators import TOPIC as DERIVED_TOPIC
 from shkala_contracts.events.org_units import TOPIC as ORG_TOPIC
+from shkala_contracts.events.plans import TOPIC as PLANS_TOPIC
 from shkala_contracts.topics import FACT_TOPICS
 from shkala_indicators.adapters.fact_decoding import decode_fact
 from shkala_indicators.adapters.read_feed import ReadFeed
@@ -93,8 +94,10 @@ def bootstrap(settings: Settings | None = None, *, consume: bool = True) -> Serv
             decoder=decode_fact,
         )
     table = ReadTable(catalogue)
-    feed = ReadFeed(
-        settings, table, [settings.topic_name(ORG_TOPIC), settings.topic_name(DERIVED_TOPIC)]
+    feed = ReadFeed(  # the plans topic for the monitoring periods' approval (ADR 0006)
+        settings,
+        table,
+        [settings.topic_name(t) for t in (ORG_TOPIC, DERIVED_TOPIC, PLANS_TOPIC)],
     )
 
     async def prepare() -> None:

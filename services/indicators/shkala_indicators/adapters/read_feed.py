@@ -1,5 +1,6 @@
 """Feeds the replicated read table: a plain consumer (no group: every instance reads
-everything) over the org-unit topic and the derived-events topic, from the beginning."""
+everything) over the org-unit topic, the derived-events topic and the plans topic (its
+monitoring-period events; every other plans event is ignored), from the beginning."""
 
 from __future__ import annotations
 

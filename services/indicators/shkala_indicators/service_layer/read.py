@@ -42,7 +42,10 @@ def previous_period(period: str) -> str:
 
 
 def _value(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: doc.get(k) for k in VALUE_FIELDS}
+    out = {k: doc.get(k) for k in VALUE_FIELDS}
+    if "approval" in doc:  # a roll-up's approval summary
+        out["approval"] = doc["approval"]
+    return out
 
 
 class NotYetApplied(Exception):
@@ -161,13 +164,22 @@ class ReadModel:
     async def schools_of(self, municipality_id: str) -> list[str]:
         return self.table.schools_of(municipality_id)
 
+    # ------------------------------------------------------------------ approval
+    def _school_value(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """A school value with the state of its monitoring period (ADR 0006)."""
+        return {**_value(doc), "approval": self.table.approval_of(doc["unit_id"], doc["period"])}
+
+    def _lists_of(self, school: str, period: str) -> list[dict[str, Any]]:
+        approval = self.table.approval_of(school, period)
+        return [{**e, "approval": approval} for e in self.table.lists_of(school, period)]
+
     # ------------------------------------------------------------------ queries
     async def school_card(self, school_id: str) -> dict[str, Any]:
         t = self.table
         org = t.org.get(school_id) or {}
         trend: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for doc in t.school_values(school_id):
-            trend[doc["indicator_id"]].append(_value(doc))
+            trend[doc["indicator_id"]].append(self._school_value(doc))
         indicators = []
         for ind in self.catalogue.indicators:
             series = sorted(trend.get(ind.id, ()), key=lambda v: v["period"])
@@ -180,7 +192,7 @@ class ReadModel:
                     "trend": series,
                 }
             )
-        lists = [e for p in t.periods_of(school_id) for e in t.lists_of(school_id, p)]
+        lists = [e for p in t.periods_of(school_id) for e in self._lists_of(school_id, p)]
         teachers = await self.teacher_values(school_id)
         return {
             "school": {
@@ -214,10 +226,14 @@ class ReadModel:
             if as_of.tzinfo is None:
                 as_of = as_of.replace(tzinfo=dt.UTC)
             value = await self._as_of(school_id, indicator_id, period, as_of)
+        approval = self.table.approval_of(school_id, period)  # today's state, also for as_of
+        if value is not None:
+            value = {**value, "approval": approval}
         return {
             "school_id": school_id,
             "indicator_id": indicator_id,
             "period": period,
+            "approval": approval,
             "as_of": as_of,
             "definition_version": definition_version or self.catalogue.version,
             "value": value,
@@ -296,6 +312,7 @@ class ReadModel:
                 "values": {},
                 "at_risk": [],
                 "lists": [],
+                "approval": t.approval_of(sid, period),
             }
             for sid in schools
         }
@@ -325,6 +342,7 @@ class ReadModel:
             "order": "desc" if descending else "asc",
             "rows": table,
             "municipality": total,
+            "approval": t.approval_summary(schools, period),
             "freshness": await self.freshness(),
         }
 
@@ -338,6 +356,13 @@ class ReadModel:
         return {
             "region": t.roll_up("region", region_id, period, schools),
             "municipalities": {m: v for m, v in municipalities.items() if v},
+            "approval": {
+                "region": t.approval_summary(schools, period),
+                "municipalities": {
+                    m: t.approval_summary(t.schools_of(m), period)
+                    for m in t.municipalities_of(region_id)
+                },
+            },
         }
 
     async def region_summary(self, region_id: str, period: str) -> dict[str, Any]:
@@ -358,6 +383,7 @@ class ReadModel:
                 for m, vals in rolled["municipalities"].items()
             },
             "list_counts": {k: dict(v) for k, v in counts.items()},
+            "approval": rolled["approval"],
             "freshness": await self.freshness(),
         }
 
@@ -388,6 +414,7 @@ class ReadModel:
                     "municipality_id": t.org[sid]["municipality_id"],
                     "reasons": reasons,
                     "definition_version": self.catalogue.version,
+                    "approval": t.approval_of(sid, period),
                 }
                 for sid, reasons in sorted(now.items())
             ],
@@ -402,7 +429,7 @@ class ReadModel:
         values: list[dict[str, Any]] = []
         if municipality:
             for s in t.schools_of(municipality):
-                values += [_value(d) for d in t.school_values(s, period)]
+                values += [self._school_value(d) for d in t.school_values(s, period)]
             values += [
                 _value(v)
                 for v in t.roll_up(

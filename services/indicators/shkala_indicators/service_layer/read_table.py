@@ -16,6 +16,15 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+from shkala_contracts.events.cycle import (
+    MonitoringPeriodApproved,
+    MonitoringPeriodLocked,
+    MonitoringPeriodOpened,
+    MonitoringPeriodReopened,
+    MonitoringPeriodReturned,
+    MonitoringPeriodSubmitted,
+    PeriodState,
+)
 from shkala_contracts.events.indicators import IndicatorValueChanged, Scope
 from shkala_contracts.events.org_units import (
     MunicipalityRegistered,
@@ -27,6 +36,17 @@ from shkala_indicators.domain.compute import Value, at_risk, list_membership
 from shkala_runtime.consuming import Delivered
 
 ValueKey = tuple[str, str, str]  # (indicator, school, period)
+
+# the plans service's monitoring-period events and the state each one leaves (ADR 0006)
+PERIOD_STATES: dict[type, PeriodState] = {
+    MonitoringPeriodOpened: PeriodState.OPEN,
+    MonitoringPeriodSubmitted: PeriodState.SUBMITTED,
+    MonitoringPeriodReturned: PeriodState.RETURNED,
+    MonitoringPeriodApproved: PeriodState.APPROVED,
+    MonitoringPeriodLocked: PeriodState.LOCKED,
+    MonitoringPeriodReopened: PeriodState.OPEN,
+}
+APPROVED_STATES = frozenset({PeriodState.APPROVED.value, PeriodState.LOCKED.value})
 
 
 class ReadTable:
@@ -40,6 +60,8 @@ class ReadTable:
         self.positions: dict[tuple[str, int], int] = {}  # topic-partition -> last offset read
         self.updated_at: dt.datetime | None = None
         self._lists: dict[tuple[str, str], list[dict[str, Any]]] = {}  # until a value changes
+        # (school, period) -> (originator version, state) of its monitoring period
+        self.periods: dict[tuple[str, str], tuple[int, str]] = {}
 
     # ------------------------------------------------------------------ folding
     def fold(self, batch: list[Delivered]) -> None:
@@ -52,6 +74,8 @@ class ReadTable:
                 self._org(d)
             elif isinstance(e, IndicatorValueChanged) and e.scope is Scope.SCHOOL and e.school_id:
                 self._value(e, d.envelope.time)
+            elif type(e) in PERIOD_STATES:
+                self.period_event(e)
         if batch:
             self.updated_at = dt.datetime.now(dt.UTC)
 
@@ -113,7 +137,38 @@ class ReadTable:
         }
         self.by_school[key[1]].add(key)
 
+    def period_event(self, e: Any) -> None:
+        """Fold one monitoring-period event: the newest originator version of the school's
+        period wins (a redelivered or late older event changes nothing)."""
+        state = PERIOD_STATES.get(type(e))
+        if state is None or not e.school_id:
+            return
+        key = (e.school_id, e.period)
+        known = self.periods.get(key)
+        if known is not None and e.originator_version <= known[0]:
+            return
+        self.periods[key] = (e.originator_version, state.value)
+
     # ------------------------------------------------------------------ queries
+    def approval_of(self, school: str, period: str) -> str:
+        """The school's monitoring-period state (``open`` when plans said nothing yet)."""
+        known = self.periods.get((school, period))
+        return known[1] if known else PeriodState.OPEN.value
+
+    def approval_summary(self, schools: list[str], period: str) -> dict[str, Any]:
+        """How many of the schools behind a roll-up stand in each state; it rests on
+        approved data only when every one of them is approved or locked."""
+        by_state = dict.fromkeys((s.value for s in PeriodState), 0)
+        for s in schools:
+            by_state[self.approval_of(s, period)] += 1
+        approved = by_state[PeriodState.APPROVED.value] + by_state[PeriodState.LOCKED.value]
+        return {
+            "schools": len(schools),
+            "approved": approved,
+            "by_state": by_state,
+            "rests_on_approved": bool(schools) and approved == len(schools),
+        }
+
     def schools_of(self, municipality: str) -> list[str]:
         return sorted(
             k
@@ -183,6 +238,7 @@ class ReadTable:
         out: dict[str, Any] = {}
         region = self.org.get(unit, {}).get("region_id") if scope == "municipality" else unit
         values = self.values
+        approval = self.approval_summary(schools, period)
         for ind in self.catalogue.indicators:
             num = den = 0.0
             found = False
@@ -210,6 +266,7 @@ class ReadTable:
                 "definition_version": self.catalogue.version,
                 "event_time": None,
                 "updated_at": self.updated_at,
+                "approval": approval,
             }
         return out
 
