@@ -7,20 +7,13 @@ import argparse
 import asyncio
 import json
 
-import uvicorn
-
 from shkala_indicators.bootstrap import bootstrap
+from shkala_runtime.serving import serve as serve_http
 
 
 def serve() -> None:
     service = bootstrap()
-    uvicorn.run(
-        service.app,
-        host=service.settings.http_host,
-        port=service.settings.http_port,
-        log_config=None,
-        access_log=False,
-    )
+    serve_http(service.app, service.settings)
 
 
 async def run_rebuild() -> dict[str, object]:

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import uvicorn
-
 from shkala_ingest.bootstrap import bootstrap
+from shkala_runtime.serving import serve
 
 
 def main() -> None:
     service = bootstrap()
-    uvicorn.run(
-        service.app,
-        host=service.settings.http_host,
-        port=service.settings.http_port,
-        log_config=None,
-        access_log=False,
-    )
+    serve(service.app, service.settings)
 
 
 if __name__ == "__main__":
