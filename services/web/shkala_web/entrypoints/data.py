@@ -46,19 +46,32 @@ async def template(request: Request, kind: str, ext: str, user: CurrentUser) -> 
 
 def _positions(answer: dict[str, Any]) -> list[str]:
     """``log_positions`` of an import answer (when ingest gives them) as
-    ``topic:partition:offset``."""
+    ``topic:partition:offset``. Ingest answers ``{"<topic>": {"<partition>": <offset>}}``
+    (one Kafka transaction's last offsets); a flat ``{"<topic>|<partition>": <offset>}`` and
+    a list of ``{topic, partition, offset}`` are read too. Anything else is skipped: a
+    malformed position would make every later indicators read a 422."""
     found = answer.get("log_positions") or []
     out = []
     if isinstance(found, dict):
-        found = [
-            {"topic": k.split("|")[0], "partition": k.split("|")[-1], "offset": v}
-            for k, v in found.items()
-        ]
+        flat = []
+        for k, v in found.items():
+            if isinstance(v, dict):  # {"<topic>": {"<partition>": offset}}
+                flat += [{"topic": k, "partition": p, "offset": o} for p, o in v.items()]
+            elif "|" in k:  # {"<topic>|<partition>": offset}
+                topic, _, part = k.rpartition("|")
+                flat.append({"topic": topic, "partition": part, "offset": v})
+        found = flat
     for p in found:
         if isinstance(p, dict) and {"topic", "partition", "offset"} <= set(p):
-            out.append(f"{p['topic']}:{p['partition']}:{p['offset']}")
+            position = f"{p['topic']}:{p['partition']}:{p['offset']}"
         elif isinstance(p, str):
-            out.append(p)
+            position = p
+        else:
+            continue
+        topic, _, rest = position.rpartition(":")
+        topic, _, part = topic.rpartition(":")
+        if topic and part.isdigit() and rest.isdigit():
+            out.append(position)
     return out[:50]
 
 

@@ -232,3 +232,21 @@ def test_the_live_feed_relays_notify_with_the_users_token() -> None:
         r = c.get("/live?municipalities=m1")
         assert r.headers["content-type"].startswith("text/event-stream")
         assert "event: ru.shkala.indicators.value_changed.v1" in r.text
+
+
+def test_log_positions_in_ingest_answer_shape_become_valid_after_positions() -> None:
+    """Ingest answers ``{"<topic>": {"<partition>": offset}}`` (one transaction's last
+    offsets); each becomes ``topic:partition:offset``, the form indicators' ``after`` takes:
+    a malformed one made every later indicators read of the session a 422."""
+    from shkala_web.entrypoints.data import _positions
+
+    nested = {"log_positions": {"p.shkala.facts.school_context.v1": {"0": 5, "1": 7}}}
+    assert _positions(nested) == [
+        "p.shkala.facts.school_context.v1:0:5",
+        "p.shkala.facts.school_context.v1:1:7",
+    ]
+    assert _positions({"log_positions": {"t.v1|2": 9}}) == ["t.v1:2:9"]
+    assert _positions({"log_positions": [{"topic": "f", "partition": 1, "offset": 41}]}) == [
+        "f:1:41"
+    ]
+    assert _positions({"log_positions": ["t:x:1", {"topic": "t"}, 3]}) == []
