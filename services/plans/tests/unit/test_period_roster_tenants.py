@@ -1,16 +1,13 @@
 """Periods and the roster ask the one decider with the units the registry places (issue 14 ×
 issue 17): the paths a foreign tenant used to get through, refused with nothing appended."""
 
-from typing import Any
-
 import pytest
 
-from shkala_plans.adapters.indicator_values import IndicatorValues
 from shkala_plans.service_layer import periods, responsibles
 from shkala_plans.service_layer.services import Deps
 from shkala_runtime.auth import Forbidden, Principal, Role
 
-from .fakes import FakeOrgs, FakeStore
+from .fakes import FakeEventStore, fake_deps
 
 R = "demo"
 REGION = Principal(subject="r", role=Role.REGION, region=R)
@@ -21,10 +18,8 @@ A = Principal(subject="s", role=Role.SCHOOL, region=R, municipality="m1", school
 A_IN_M2 = Principal(subject="s", role=Role.SCHOOL, region=R, municipality="m2", school="a")
 
 
-def deps() -> tuple[Deps, FakeStore]:
-    store = FakeStore()
-    values: Any = IndicatorValues.__new__(IndicatorValues)  # unused by these use cases
-    return Deps(store, values, FakeOrgs(R, {"m1": ("a", "b"), "m2": ("x",)})), store  # type: ignore[arg-type]
+def deps() -> tuple[Deps, FakeEventStore]:
+    return fake_deps({"m1": ("a", "b"), "m2": ("x",)}, region=R)
 
 
 async def test_the_registry_places_the_submitting_school() -> None:
