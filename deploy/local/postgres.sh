@@ -97,6 +97,7 @@ init_cluster() {
 cmd_start() {
   if cmd_health >/dev/null 2>&1; then
     say "already healthy on 127.0.0.1:${POSTGRES_PORT}"
+    install_gin_twins
     return 0
   fi
   cmd_fetch
@@ -117,6 +118,22 @@ cmd_start() {
     say "process already running, waiting for it to become healthy"
   fi
   wait_healthy postgres "${POSTGRES_MARKER}" 60 "${POSTGRES_LOG}" cmd_health_db
+  install_gin_twins
+}
+
+# install_gin_twins: the event trigger that gives each FerretDB index a GIN twin its filters
+# can use (ferretdb-gin-twins.sql says why); once per cluster, it backfills what exists.
+install_gin_twins() {
+  local psql
+  psql="$(pg_bin psql)"
+  cmd_health_db || die "database ferretdb is missing"
+  if "${psql}" -h 127.0.0.1 -p "${POSTGRES_PORT}" -U postgres -d ferretdb -tAc \
+    "SELECT 1 FROM pg_event_trigger WHERE evtname = 'shkala_gin_twins'" | grep -q 1; then
+    return 0
+  fi
+  say "installing the GIN twins of FerretDB's indexes (ADR 0002)"
+  "${psql}" -h 127.0.0.1 -p "${POSTGRES_PORT}" -U postgres -d ferretdb -q -v ON_ERROR_STOP=1 \
+    -f "$(dirname "${BASH_SOURCE[0]}")/ferretdb-gin-twins.sql" >/dev/null
 }
 
 # cmd_health_db: healthy, and the database FerretDB uses exists (created once).

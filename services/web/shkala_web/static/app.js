@@ -87,5 +87,27 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", () => { startLive(); startChart(); startUpload(); });
+  // ---- a live refresh that fails says so (the page keeps the figures it had, marked stale)
+  function watchRefreshes() {
+    const status = document.getElementById("live-status");
+    const say = (el, text) => {
+      status.hidden = false; status.classList.add("failed"); status.textContent = text;
+      if (el) el.classList.add("stale");
+    };
+    document.body.addEventListener("htmx:responseError", (e) => {
+      const code = e.detail.xhr ? e.detail.xhr.status : "";
+      say(e.detail.elt, "не удалось обновить данные (ошибка " + code + "), показаны прежние значения");
+    });
+    document.body.addEventListener("htmx:sendError", (e) => {
+      say(e.detail.elt, "не удалось обновить данные: нет связи с сервером, показаны прежние значения");
+    });
+    document.body.addEventListener("htmx:afterSwap", (e) => {
+      e.detail.elt.classList.remove("stale");
+      if (status.classList.contains("failed")) {
+        status.classList.remove("failed"); status.textContent = "данные обновлены";
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => { watchRefreshes(); startLive(); startChart(); startUpload(); });
 })();

@@ -176,3 +176,38 @@ def test_a_school_cannot_open_another_schools_card(system: System, browser: Any)
     assert "Нет доступа" in page.locator("h1").inner_text()
     assert schools[other]["name"] not in page.content()
     context.close()
+
+
+def test_a_failed_live_refresh_is_shown_and_the_next_one_clears_it(
+    system: System, browser: Any
+) -> None:
+    """When the service behind an open page fails, the official sees that the figures are stale
+    instead of a page that silently stops updating."""
+    shnor = system.info.metadata["designed_low_results"][0]
+    mun = system.info.schools[shnor]["municipality"]
+    context = browser.new_context(locale="ru-RU")
+    page = context.new_page()
+    sign_in_as_municipality(page, system, mun)
+    page.goto(f"{system.web}/schools/{shnor}?period={PERIOD}")
+    before = page.locator("#indicators").inner_text()
+    failing = True
+
+    def fragment(route: Any) -> None:
+        if failing:
+            route.fulfill(status=503, body="upstream down")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/schools/[^/]+/indicators"), fragment)
+    page.evaluate("document.body.dispatchEvent(new Event('shkala:changed'))")
+    status = page.locator("#live-status")
+    status.filter(has_text="не удалось обновить данные").wait_for(timeout=10_000)
+    assert "503" in status.inner_text()
+    assert "stale" in (page.locator("#indicators").get_attribute("class") or "")
+    assert page.locator("#indicators").inner_text() == before  # the old figures stay
+
+    failing = False
+    page.evaluate("document.body.dispatchEvent(new Event('shkala:changed'))")
+    status.filter(has_text="данные обновлены").wait_for(timeout=10_000)
+    assert "stale" not in (page.locator("#indicators").get_attribute("class") or "")
+    context.close()
