@@ -330,7 +330,7 @@ class Bench:
         log("web pages for the demo region (bench/web_pages.py)")
         from bench import web_pages
 
-        self.results.update(web_pages.measure(a.web_seconds))
+        self.results.update(web_pages.measure(a.web_seconds, a.web_size))
         return self.results
 
 
@@ -386,12 +386,15 @@ def main() -> int:
     ap.add_argument("--rebuild-timeout", type=float, default=1800)
     ap.add_argument("--log-level", default="WARNING", help="of the services (logs: see stdout)")
     ap.add_argument("--web-seconds", type=float, default=10, help="per page, bench/web_pages.py")
+    ap.add_argument(
+        "--web-size", default="default", choices=("default", "tiny"), help="demo region (web)"
+    )
     ap.add_argument("--quick", action="store_true", help="small sizes, to check the harness")
     args = ap.parse_args()
     if args.quick:
         args.rows, args.limit_records, args.limit_docs, args.read_seconds = 20_000, 100_000, 5000, 5
         args.projection_timeout = args.rebuild_timeout = 180
-        args.web_seconds = 3
+        args.web_seconds, args.web_size = 3, "tiny"
     write(Bench(args).run(), args)
     return 0
 

@@ -1,4 +1,4 @@
-"""The whole system as processes (the four services and web) with the tiny demo region loaded
+"""The whole system as processes (the four services and web) with a demo region loaded
 by the demo itself: the web browser tests, `make screenshots` and the page-latency bench."""
 
 from __future__ import annotations
@@ -36,7 +36,11 @@ class DemoSystem:
 
 
 @contextmanager
-def demo_system(work: Path, log_level: str = "INFO") -> Iterator[DemoSystem]:
+def demo_system(
+    work: Path, log_level: str = "INFO", size: str = "tiny", wait_s: float = 180
+) -> Iterator[DemoSystem]:
+    """The system with the demo region of ``size`` (tiny for tests; the bench uses the
+    typical region, as `make demo` does)."""
     procs = ServiceProcesses(
         work / "logs",
         services=(*SERVICES, "web"),
@@ -49,10 +53,10 @@ def demo_system(work: Path, log_level: str = "INFO") -> Iterator[DemoSystem]:
     )
     procs.env.update({f"SHKALA_{name.upper()}_URL": procs.url(name) for name in SERVICES})
     cfg = Config(
-        size="tiny",
+        size=size,
         local=work / "local",
         receiver_port=free_port(),
-        wait_s=180,
+        wait_s=wait_s,
         ports={name: procs.ports[name] for name in SERVICES},
     )
     try:

@@ -149,8 +149,10 @@ async def municipality_page(
 
 
 async def school_page(api: Reader, cat: dict[str, Any], school: str, period: str) -> dict[str, Any]:
-    card = await api.get("indicators", f"/schools/{school}")
-    vpr = await api.get("indicators", f"/schools/{school}/vpr-tasks", period=period)
+    card, vpr = await asyncio.gather(
+        api.get("indicators", f"/schools/{school}"),
+        api.get("indicators", f"/schools/{school}/vpr-tasks", period=period),
+    )
     rules = {r["list"]: r for r in cat.get("lists", [])}
     by_id = Catalogue.by_id(cat)
     memberships = []
