@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shkala_runtime.settings import ServiceSettings
@@ -23,3 +27,17 @@ def database(client: AsyncMongoClient, settings: ServiceSettings) -> AsyncDataba
 
 async def ping(client: AsyncMongoClient) -> None:
     await client.admin.command("ping")
+
+
+UPDATES_PER_COMMAND = 20
+"""FerretDB 1.24 holds a pooled PostgreSQL connection per update statement until the whole
+command ends (ADR 0002, trap 1): one `bulk_write` of 400 updates took every connection of the
+pool and wedged the server for every service. Updates go in commands of at most this many."""
+
+
+async def bulk_update(
+    collection: AsyncCollection, ops: Sequence[Any], per_command: int = UPDATES_PER_COMMAND
+) -> None:
+    """``bulk_write`` of update/upsert operations, ``per_command`` statements per command."""
+    for i in range(0, len(ops), per_command):
+        await collection.bulk_write(list(ops[i : i + per_command]), ordered=False)

@@ -16,6 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from shkala_notify.domain.subscriptions import SubscriptionStatus
+from shkala_runtime.mongo import bulk_update
 
 Doc = dict[str, Any]
 
@@ -241,8 +242,7 @@ class Store:
             UpdateOne({"_id": u["_id"]}, {"$set": u}, upsert=True)
             for u in {u["_id"]: u for u in units}.values()
         ]
-        if ops:
-            await self.org_units.bulk_write(ops, ordered=False)
+        await bulk_update(self.org_units, ops)
 
     async def org_unit(self, unit_id: str) -> Doc | None:
         return await self.org_units.find_one({"_id": unit_id})

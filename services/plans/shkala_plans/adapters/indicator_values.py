@@ -19,6 +19,7 @@ from shkala_contracts.events.indicators import (
     RiskList,
     Scope,
 )
+from shkala_runtime.mongo import bulk_update
 
 VALUES = "plan_indicator_values"
 MEMBERSHIP = "plan_list_membership"
@@ -115,7 +116,7 @@ async def _keep_newest(coll: AsyncCollection, docs: dict[str, dict[str, Any]]) -
     ]
     inserts = [{"_id": k, **d} for k, d in docs.items() if k not in stored]
     if updates:
-        await coll.bulk_write(updates, ordered=False)
+        await bulk_update(coll, updates)
     if inserts:
         try:
             await coll.insert_many(inserts, ordered=False)
