@@ -84,6 +84,13 @@ def parse_as_of(raw: str) -> dt.datetime | tuple[str, int, int]:
     """A moment (ISO datetime; a bare date is its start, UTC) or a log position."""
     parts = raw.rsplit(":", 2)
     if len(parts) == 3 and parts[0] and parts[1].isdigit() and parts[2].isdigit():
+        if int(parts[1]) >= 2**31 or int(parts[2]) >= 2**63:
+            raise Problem(
+                422,
+                "Invalid as_of",
+                f"as_of={raw!r}: no such partition or offset",
+                type="validation",
+            )
         return (parts[0], int(parts[1]), int(parts[2]))
     try:
         t = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
@@ -122,10 +129,10 @@ def view_of(
     known = {read.catalogue.version, *read.previous}
     if definition_version is not None and definition_version not in known:
         raise Problem(
-            404,
-            "Not found",
-            f"no definition version {definition_version!r}; known: {sorted(known)}",
-            type="not-found",
+            422,
+            "Unknown definition version",
+            f"definition_version={definition_version!r}: known are {sorted(known)}",
+            type="validation",
         )
     return View(basis, parse_as_of(as_of) if as_of else None, definition_version)
 

@@ -234,7 +234,7 @@ class ReadModel:
             if as_of.tzinfo is None:
                 as_of = as_of.replace(tzinfo=dt.UTC)
             value = await self._as_of(school_id, indicator_id, period, as_of)
-        approval = self.table.approval_of(school_id, period)  # today's state, also for as_of
+        approval = self.table.approval_at(school_id, period, as_of)  # the state then
         if value is not None:
             value = {**value, "approval": approval}
         return {

@@ -21,10 +21,12 @@ from shkala_indicators.adapters.store import unpack
 from shkala_indicators.domain import catalogue as cat
 from shkala_indicators.domain.compute import compute_school
 from shkala_indicators.domain.rows import compact
+from shkala_indicators.entrypoints.http import parse_as_of
 from shkala_indicators.service_layer.read import Analyses, ReadModel
 from shkala_indicators.service_layer.read_table import ReadTable
 from shkala_indicators.service_layer.read_views import UnknownPosition, View
 from shkala_runtime.consuming import Delivered, LogPosition
+from shkala_runtime.problems import Problem
 
 MATH, RUS = "vpr_mark2_share_math", "vpr_mark2_share_rus"
 T0 = dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)
@@ -275,3 +277,14 @@ async def test_approved_snapshots_are_cached_until_the_school_changes(world: Wor
     world.later_data()
     await world.read.municipality_table("m1", P, None, False, approved)
     assert world.pages.scans == scans + 1
+
+
+def test_as_of_is_a_moment_or_a_log_position_and_anything_else_a_clear_error() -> None:
+    assert parse_as_of("2026-03-01") == dt.datetime(2026, 3, 1, tzinfo=dt.UTC)  # its start
+    assert parse_as_of("2026-03-01T12:30:00Z") == dt.datetime(2026, 3, 1, 12, 30, tzinfo=dt.UTC)
+    assert parse_as_of("shkala.facts.assessment.v1:3:1520") == (FACTS, 3, 1520)
+    for bad in ("вчера", "2026-13-01", "shkala.facts.assessment.v1:3:99999999999999999999"):
+        with pytest.raises(Problem) as exc:
+            parse_as_of(bad)
+        assert exc.value.status == 422
+        assert repr(bad) in exc.value.detail
