@@ -319,10 +319,16 @@ class Views:
             for rule in sc.catalogue.lists:
                 if n := len(self.members(part, rule.name)):
                     counts[rule.name][m] = n
+        basis = self._basis(sc, view, schools)
+        # the same shape as the live summary's: the region's, and per municipality
+        basis["approval"] = {
+            "region": basis["approval"],
+            "municipalities": {m: b["approval"] for m, b in by_mun.items()},
+        }
         return {
             "region_id": region,
             "period": period,
-            **self._basis(sc, view, schools),
+            **basis,
             "region": self.roll_up(sc, "region", region),
             "municipalities": {m: b["values"] for m, b in by_mun.items() if b["values"]},
             "by_municipality": {

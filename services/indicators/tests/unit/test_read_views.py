@@ -185,6 +185,8 @@ async def test_region_summary_on_approved_basis_counts_the_schools(world: World)
     assert summary["counted"]["schools"] == 2
     assert summary["counted"]["of"] == 3
     assert summary["by_municipality"]["m1"]["counted"]["schools"] == 2
+    assert summary["approval"]["region"]["approved"] == 2
+    assert summary["approval"]["municipalities"]["m1"]["by_state"]["submitted"] == 1
     live = await world.read.region_summary("r", P)
     assert live["basis"] == "live"
     assert live["region"][MATH]["value"] == pytest.approx(7 / 12 * 100, abs=1e-6)
