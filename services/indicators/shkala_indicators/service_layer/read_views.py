@@ -121,10 +121,12 @@ class Views:
         self._cache: dict[tuple[Any, ...], tuple[Any, dict[str, Value]]] = {}
 
     # ------------------------------------------------------------------ facts
-    async def _records(self, schools: list[str]) -> dict[str, list[dict[str, Any]]]:
+    async def _records(self, schools: list[str], period: str) -> dict[str, list[dict[str, Any]]]:
+        """The stored facts of some schools in one period (a fact's period follows from its
+        natural key or its dates, so no version of it sits in another period's pages)."""
         gen = await self.read.gen()
         out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for page in await gen.pages_of(schools, None):
+        for page in await gen.pages_of(schools, period):
             for f in unpack(page["facts"]):
                 f["period"] = page["year"]
                 out[page["school_id"]].append(f)
@@ -162,7 +164,7 @@ class Views:
         if todo:
             if len(self._cache) > CACHE_LIMIT:
                 self._cache.clear()
-            records = await self._records(todo)
+            records = await self._records(todo, period)
             for s in todo:
                 facts = current_facts(records.get(s, ()), cuts[s], period)
                 values = compute_school(catalogue, facts) if facts else {}
