@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -462,6 +463,7 @@ def expected_school_values(facts: list[Fact]) -> dict[tuple[str, str, str], tupl
     return out
 
 
+@functools.cache  # read once: as_value asks for every value it scales
 def units() -> dict[str, str]:
     return {i["id"]: i["unit"] for i in catalogue_raw()["indicators"]}
 

@@ -7,7 +7,8 @@ Every answer carries ``freshness``: the log positions and event time of the last
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from collections.abc import Awaitable
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import ORJSONResponse
@@ -21,6 +22,7 @@ from shkala_indicators.service_layer.read import (
     ReadModel,
     previous_period,
 )
+from shkala_indicators.service_layer.read_views import UnknownPosition, View
 from shkala_runtime.auth import CurrentPrincipal, Role
 from shkala_runtime.problems import Problem
 
@@ -76,6 +78,79 @@ async def read_your_writes(
 
 
 router = APIRouter(tags=["indicators"], dependencies=[Depends(read_your_writes)])
+
+
+def parse_as_of(raw: str) -> dt.datetime | tuple[str, int, int]:
+    """A moment (ISO datetime; a bare date is its start, UTC) or a log position."""
+    parts = raw.rsplit(":", 2)
+    if len(parts) == 3 and parts[0] and parts[1].isdigit() and parts[2].isdigit():
+        if int(parts[1]) >= 2**31 or int(parts[2]) >= 2**63:
+            raise Problem(
+                422,
+                "Invalid as_of",
+                f"as_of={raw!r}: no such partition or offset",
+                type="validation",
+            )
+        return (parts[0], int(parts[1]), int(parts[2]))
+    try:
+        t = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise Problem(
+            422,
+            "Invalid as_of",
+            f"as_of={raw!r}: expected a date (2026-03-01), a datetime "
+            "(2026-03-01T12:00:00Z) or a log position <topic>:<partition>:<offset>",
+            type="validation",
+        ) from None
+    return t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
+
+
+def view_of(
+    request: Request,
+    basis: Annotated[
+        Literal["live", "approved"],
+        Query(
+            description="`live`: every value as it stands; `approved`: each school with its "
+            "values as they stood when its monitoring period was approved, unapproved schools "
+            "left out and counted (ADR 0010)"
+        ),
+    ] = "live",
+    as_of: Annotated[
+        str | None,
+        Query(
+            description="The view as it stood at a moment (date or datetime) or a log position "
+            "<topic>:<partition>:<offset>",
+            examples=["2026-03-01", "shkala.facts.assessment.v1:0:41"],
+        ),
+    ] = None,
+    definition_version: Annotated[str | None, Query(examples=["2025.1"])] = None,
+) -> View:
+    read: ReadModel = request.app.state.read_model
+    known = {read.catalogue.version, *read.previous}
+    if definition_version is not None and definition_version not in known:
+        raise Problem(
+            422,
+            "Unknown definition version",
+            f"definition_version={definition_version!r}: known are {sorted(known)}",
+            type="validation",
+        )
+    return View(basis, parse_as_of(as_of) if as_of else None, definition_version)
+
+
+ViewQuery = Annotated[View, Depends(view_of)]
+
+
+async def viewed(body: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return await body
+    except UnknownPosition as exc:
+        raise Problem(
+            422,
+            "Unknown log position",
+            f"as_of={exc.args[0]!r}: no stored fact at this position (a fact topic's "
+            "<topic>:<partition>:<offset>, e.g. from an import answer's log_positions)",
+            type="validation",
+        ) from None
 
 
 def _read(request: Request) -> ReadModel:
@@ -160,6 +235,7 @@ async def municipality_table(
     municipality_id: str,
     principal: CurrentPrincipal,
     period: Annotated[str, Query(examples=["2025/26"])],
+    view: ViewQuery,
     sort: str | None = None,
     order: Annotated[str, Query(pattern="^(asc|desc)$")] = "asc",
 ) -> dict[str, Any]:
@@ -172,7 +248,8 @@ async def municipality_table(
     ):
         raise Problem(422, "Unknown sort key", f"cannot sort by {sort!r}", type="validation")
     return answer(
-        request, await read.municipality_table(municipality_id, period, sort, order == "desc")
+        request,
+        await viewed(read.municipality_table(municipality_id, period, sort, order == "desc", view)),
     )
 
 
@@ -181,11 +258,12 @@ async def region_summary(
     request: Request,
     principal: CurrentPrincipal,
     period: Annotated[str, Query(examples=["2025/26"])],
+    view: ViewQuery,
 ) -> dict[str, Any]:
     read = _read(request)
     if principal.role is not Role.REGION:
         raise Problem(403, "Forbidden", "the region summary needs a region token", type="forbidden")
-    return answer(request, await read.region_summary(principal.region, period))
+    return answer(request, await viewed(read.region_summary(principal.region, period, view)))
 
 
 @router.get("/lists/{risk_list}", summary="ШНОР / ШНСУ / признаки необъективности, with dynamics")
@@ -194,6 +272,7 @@ async def risk_list(
     risk_list: str,
     principal: CurrentPrincipal,
     period: Annotated[str, Query(examples=["2025/26"])],
+    view: ViewQuery,
     municipality: str | None = None,
 ) -> dict[str, Any]:
     read = _read(request)
@@ -208,8 +287,15 @@ async def risk_list(
     principal.require(Tenant(region=principal.region, municipality=municipality))
     return answer(
         request,
-        await read.risk_list(
-            risk_list, period, previous_period(period), municipality, region=principal.region
+        await viewed(
+            read.risk_list(
+                risk_list,
+                period,
+                previous_period(period),
+                municipality,
+                region=principal.region,
+                view=view,
+            )
         ),
     )
 
@@ -284,10 +370,11 @@ async def municipality_rating(
     municipality_id: str,
     principal: CurrentPrincipal,
     period: Annotated[str, Query(examples=["2025/26"])],
+    view: ViewQuery,
 ) -> dict[str, Any]:
     read = _read(request)
     principal.require(Tenant(region=principal.region, municipality=municipality_id))
-    return answer(request, await Analyses(read).rating(municipality_id, period))
+    return answer(request, await viewed(Analyses(read).rating(municipality_id, period, view)))
 
 
 @router.get(

@@ -18,6 +18,7 @@ from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.domain.compute import at_risk, compute_school, list_dynamics
 from shkala_indicators.domain.rows import compact
 from shkala_indicators.service_layer.read_table import ReadTable
+from shkala_indicators.service_layer.read_views import LIVE, View, Views
 
 VALUE_FIELDS = (
     "indicator_id",
@@ -74,6 +75,13 @@ class ReadModel:
         self._teachers: tuple[float, dict[str, list[dict[str, Any]]]] | None = None
         self._lock = asyncio.Lock()  # one refresh at a time, however many readers wait
         self._described = {ind.id: ind.describe() for ind in catalogue.indicators}
+        self.views = Views(self)  # as_of, earlier definitions, approved basis (ADR 0010)
+
+    def catalogue_of(self, version: str | None) -> Catalogue:
+        """The catalogue of a definition version (``None``: the current one)."""
+        if version in (None, self.catalogue.version):
+            return self.catalogue
+        return self.previous[version or ""]
 
     async def gen(self) -> Generation:
         return await self.pointer.current()
@@ -226,7 +234,7 @@ class ReadModel:
             if as_of.tzinfo is None:
                 as_of = as_of.replace(tzinfo=dt.UTC)
             value = await self._as_of(school_id, indicator_id, period, as_of)
-        approval = self.table.approval_of(school_id, period)  # today's state, also for as_of
+        approval = self.table.approval_at(school_id, period, as_of)  # the state then
         if value is not None:
             value = {**value, "approval": approval}
         return {
@@ -301,8 +309,13 @@ class ReadModel:
         }
 
     async def municipality_table(
-        self, municipality_id: str, period: str, sort: str | None, descending: bool
-    ) -> dict[str, Any]:
+        self, municipality_id: str, period: str, sort: str | None, descending: bool,
+        view: View | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        if view is not None and not view.is_live(self.catalogue.version):
+            return await self.views.municipality_table(
+                municipality_id, period, view, sort, descending
+            )
         t = self.table
         schools = t.schools_of(municipality_id)
         rows: dict[str, dict[str, Any]] = {
@@ -342,6 +355,7 @@ class ReadModel:
             "order": "desc" if descending else "asc",
             "rows": table,
             "municipality": total,
+            "basis": LIVE,
             "approval": t.approval_summary(schools, period),
             "freshness": await self.freshness(),
         }
@@ -365,7 +379,11 @@ class ReadModel:
             },
         }
 
-    async def region_summary(self, region_id: str, period: str) -> dict[str, Any]:
+    async def region_summary(
+        self, region_id: str, period: str, view: View | None = None
+    ) -> dict[str, Any]:
+        if view is not None and not view.is_live(self.catalogue.version):
+            return await self.views.region_summary(region_id, period, view)
         t = self.table
         rolled = self.rollups(region_id, period)
         counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -383,6 +401,7 @@ class ReadModel:
                 for m, vals in rolled["municipalities"].items()
             },
             "list_counts": {k: dict(v) for k, v in counts.items()},
+            "basis": LIVE,
             "approval": rolled["approval"],
             "freshness": await self.freshness(),
         }
@@ -397,10 +416,14 @@ class ReadModel:
 
     async def risk_list(
         self, risk_list: str, period: str, previous: str, municipality: str | None,
-        region: str | None = None,
+        region: str | None = None, view: View | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         t = self.table
         schools = self._schools(region, municipality)
+        if view is not None and not view.is_live(self.catalogue.version):
+            return await self.views.risk_list(
+                risk_list, period, previous, schools, view, municipality
+            )
         now = t.members(risk_list, period, schools)
         before = t.members(risk_list, previous, schools)
         return {
@@ -419,6 +442,8 @@ class ReadModel:
                 for sid, reasons in sorted(now.items())
             ],
             "dynamics": list_dynamics(set(before), set(now)),
+            "basis": LIVE,
+            "approval": t.approval_summary(schools, period),
             "freshness": await self.freshness(),
         }
 
@@ -483,19 +508,27 @@ class Analyses:
             "freshness": await self.read.freshness(),
         }
 
-    async def rating(self, municipality_id: str, period: str) -> dict[str, Any]:
+    async def rating(
+        self, municipality_id: str, period: str, view: View | None = None
+    ) -> dict[str, Any]:
+        if view is not None and not view.is_live(self.catalogue.version):
+            return await self.read.views.rating(municipality_id, period, view)
         rule = self.catalogue.rating
+        t = self.read.table
+        schools = t.schools_of(municipality_id)
         values: dict[str, dict[str, float | None]] = defaultdict(dict)
-        for s in self.read.table.schools_of(municipality_id):
-            for doc in self.read.table.school_values(s, period):
+        for s in schools:
+            for doc in t.school_values(s, period):
                 values[s][doc["indicator_id"]] = doc["value"]
         rows = school_rating(values, rule, self.catalogue.by_id()) if rule else []
         return {
             "municipality_id": municipality_id,
             "period": period,
             "definition_version": self.catalogue.version,
+            "basis": LIVE,
+            "approval": t.approval_summary(schools, period),
             "rule": self.catalogue.describe()["rating"],
-            "rows": [asdict(r) for r in rows],
+            "rows": [{**asdict(r), "approval": t.approval_of(r.school_id, period)} for r in rows],
             "unrated": sorted(set(values) - {r.school_id for r in rows}),
             "freshness": await self.read.freshness(),
         }

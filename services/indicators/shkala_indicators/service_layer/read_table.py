@@ -62,6 +62,9 @@ class ReadTable:
         self._lists: dict[tuple[str, str], list[dict[str, Any]]] = {}  # until a value changes
         # (school, period) -> (originator version, state) of its monitoring period
         self.periods: dict[tuple[str, str], tuple[int, str]] = {}
+        # (school, period) -> every period event seen: (originator version, time, state);
+        # the state at a past moment and the moment of approval come from it (ADR 0010)
+        self.period_log: dict[tuple[str, str], dict[int, tuple[dt.datetime, str]]] = {}
 
     # ------------------------------------------------------------------ folding
     def fold(self, batch: list[Delivered]) -> None:
@@ -75,7 +78,7 @@ class ReadTable:
             elif isinstance(e, IndicatorValueChanged) and e.scope is Scope.SCHOOL and e.school_id:
                 self._value(e, d.envelope.time)
             elif type(e) in PERIOD_STATES:
-                self.period_event(e)
+                self.period_event(e, d.envelope.time)
         if batch:
             self.updated_at = dt.datetime.now(dt.UTC)
 
@@ -137,13 +140,15 @@ class ReadTable:
         }
         self.by_school[key[1]].add(key)
 
-    def period_event(self, e: Any) -> None:
+    def period_event(self, e: Any, time: dt.datetime | None = None) -> None:
         """Fold one monitoring-period event: the newest originator version of the school's
         period wins (a redelivered or late older event changes nothing)."""
         state = PERIOD_STATES.get(type(e))
         if state is None or not e.school_id:
             return
         key = (e.school_id, e.period)
+        if time is not None:
+            self.period_log.setdefault(key, {})[e.originator_version] = (_utc(time), state.value)
         known = self.periods.get(key)
         if known is not None and e.originator_version <= known[0]:
             return
@@ -155,12 +160,45 @@ class ReadTable:
         known = self.periods.get((school, period))
         return known[1] if known else PeriodState.OPEN.value
 
-    def approval_summary(self, schools: list[str], period: str) -> dict[str, Any]:
+    def approval_at(self, school: str, period: str, at: dt.datetime | None) -> str:
+        """The state at a past moment (``at=None``: now): the newest version recorded by
+        then."""
+        if at is None:
+            return self.approval_of(school, period)
+        log = self.period_log.get((school, period), {})
+        seen = [v for v, (t, _) in log.items() if t <= at]
+        return log[max(seen)][1] if seen else PeriodState.OPEN.value
+
+    def approved_since(
+        self, school: str, period: str, at: dt.datetime | None = None
+    ) -> dt.datetime | None:
+        """When the data the school's period rests on was approved: the time of the
+        approval in force (the latest approval before the lock; the lock itself when no
+        approval was seen), or ``None`` when the period is not approved (at ``at``)."""
+        if self.approval_at(school, period, at) not in APPROVED_STATES:
+            return None
+        log = self.period_log.get((school, period), {})
+        versions = sorted(v for v, (t, _) in log.items() if at is None or t <= at)
+        current = max(versions) if versions else None
+        since = None
+        for v in reversed(versions):
+            t, state = log[v]
+            if state == PeriodState.APPROVED.value:
+                return t
+            if state == PeriodState.LOCKED.value:
+                since = t
+            elif v != current:
+                break  # an earlier open/submitted/returned: no approval behind the lock
+        return since
+
+    def approval_summary(
+        self, schools: list[str], period: str, at: dt.datetime | None = None
+    ) -> dict[str, Any]:
         """How many of the schools behind a roll-up stand in each state; it rests on
         approved data only when every one of them is approved or locked."""
         by_state = dict.fromkeys((s.value for s in PeriodState), 0)
         for s in schools:
-            by_state[self.approval_of(s, period)] += 1
+            by_state[self.approval_at(s, period, at)] += 1
         approved = by_state[PeriodState.APPROVED.value] + by_state[PeriodState.LOCKED.value]
         return {
             "schools": len(schools),
@@ -168,6 +206,17 @@ class ReadTable:
             "by_state": by_state,
             "rests_on_approved": bool(schools) and approved == len(schools),
         }
+
+    def stamp(self, school: str, period: str) -> tuple[tuple[str, int], ...]:
+        """What the school's live values in a period are made of (their versions): changes
+        whenever one of them does (a cache key for what is computed from its facts)."""
+        return tuple(
+            sorted(
+                (k[0], self.values[k]["version"])
+                for k in self.by_school.get(school, ())
+                if k[2] == period
+            )
+        )
 
     def schools_of(self, municipality: str) -> list[str]:
         return sorted(
@@ -271,4 +320,8 @@ class ReadTable:
         return out
 
 
-__all__ = ["ReadTable"]
+def _utc(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
+
+
+__all__ = ["APPROVED_STATES", "ReadTable"]

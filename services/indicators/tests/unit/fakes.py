@@ -67,3 +67,62 @@ class FakePublisher:
     async def publish(self, items: Sequence[Any]) -> list[Any]:
         self.sent.extend(items)
         return []
+
+
+class _Cursor:
+    def __init__(self, docs: list[dict[str, Any]]) -> None:
+        self.docs = docs
+
+    def __aiter__(self) -> Any:
+        async def gen() -> Any:
+            for d in self.docs:
+                yield d
+
+        return gen()
+
+
+class _Cells:
+    def __init__(self, pages: list[dict[str, Any]]) -> None:
+        self.pages = pages
+
+    def find(self, query: dict[str, Any], *_: Any) -> _Cursor:
+        return _Cursor([p for p in self.pages if all(p.get(k) == v for k, v in query.items())])
+
+
+class FakePages:
+    """The stored pages of the read side (``adapters.store.Generation``): one page per
+    (school, period) and batch, its facts packed as the real store packs them."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.pages: list[dict[str, Any]] = []
+        self.cells = _Cells(self.pages)
+        self.scans = 0
+
+    def add(self, school: str, year: str, part: int, facts: list[dict[str, Any]]) -> None:
+        from shkala_indicators.adapters.store import pack
+
+        seq = 1 + sum(1 for p in self.pages if (p["school_id"], p["year"]) == (school, year))
+        self.pages.append(
+            {"school_id": school, "year": year, "part": part, "seq": seq, "facts": pack(facts)}
+        )
+
+    async def pages_of(self, schools: Any, period: str | None) -> list[dict[str, Any]]:
+        self.scans += 1
+        wanted = set(schools)
+        return [
+            p for p in self.pages
+            if p["school_id"] in wanted and (period is None or p["year"] == period)
+        ]  # fmt: skip
+
+    async def checkpoints(self) -> list[dict[str, Any]]:
+        return []
+
+
+class FakePointer:
+    def __init__(self, gen: Any) -> None:
+        self.gen = gen
+
+    async def current(self) -> Any:
+        return self.gen

@@ -69,8 +69,10 @@ class Catalogue:
 
 
 async def region_page(api: Reader, cat: dict[str, Any], period: str) -> dict[str, Any]:
-    summary, before, units = await asyncio.gather(
+    summary, approved, before, units = await asyncio.gather(
         api.get("indicators", "/region/summary", period=period),
+        # beside the live figures: each school as its period was approved (ADR 0010)
+        api.get("indicators", "/region/summary", period=period, basis="approved"),
         api.get("indicators", "/region/summary", period=shift(period, -1)),
         api.get("indicators", "/org-units"),
     )
@@ -87,17 +89,32 @@ async def region_page(api: Reader, cat: dict[str, Any], period: str) -> dict[str
         }
         for name in LISTS
     }
+    by_mun = approved.get("by_municipality", {})
     return {
         "period": period,
         "columns": Catalogue.key_columns(cat),
         "municipalities": [
-            {"id": m, "name": names.get(m, m), "values": summary["municipalities"].get(m, {})}
+            {
+                "id": m,
+                "name": names.get(m, m),
+                "values": summary["municipalities"].get(m, {}),
+                "approved": approved.get("municipalities", {}).get(m, {}),
+                "counted": _counted(by_mun.get(m)),
+            }
             for m in muns
         ],
         "region": summary["region"],
+        "region_approved": approved.get("region", {}),
+        "region_counted": _counted(approved),
         "counts": counts,
         "freshness": summary.get("freshness"),
     }
+
+
+def _counted(answer: dict[str, Any] | None) -> dict[str, int]:
+    """How many schools the approved figures rest on, of how many."""
+    c = (answer or {}).get("counted") or {}
+    return {"approved": int(c.get("schools", 0)), "of": int(c.get("of", 0))}
 
 
 async def municipality_page(
