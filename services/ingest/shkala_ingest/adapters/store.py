@@ -19,8 +19,11 @@ from pymongo import InsertOne, ReplaceOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from shkala_ingest.domain.streams import FACT_FAMILY
+
 DUPLICATE_KEY = 11000
 UPDATES_PER_COMMAND = 20
+
 """FerretDB holds a pooled PostgreSQL connection per update statement until the whole
 command ends: one command with more statements than the pool (50-200) never returns and
 wedges the server for every client. Updates and upserts go in commands of at most this."""
@@ -93,12 +96,20 @@ class IngestStore:
         return self.db[f"originators.{partition}"]
 
     async def known(self, partition: str) -> dict[str, tuple[str, int]]:
-        """Content hash and version of every fact stream of one school (partition key)."""
+        """Content hash and version of every fact stream of one stream partition (a school
+        and a fact family, :func:`stream_partition`): a school-context upload reads the
+        school's context streams, not its hundreds of thousands of attendance streams."""
+        school, _, family = partition.partition(".")
         async with self._streams_gate:
-            return {
-                d["_id"]: (d["h"], int(d["v"]))
-                async for d in self._streams(partition).find({}, {"h": 1, "v": 1})
-            }
+            out: dict[str, tuple[str, int]] = {}
+            if family:  # streams recorded before the split (one collection per school)
+                prefix = f"{FACT_FAMILY}{family}:"
+                async for d in self._streams(school).find({}, {"h": 1, "v": 1}):
+                    if d["_id"].startswith(prefix):
+                        out[d["_id"]] = (d["h"], int(d["v"]))
+            async for d in self._streams(partition).find({}, {"h": 1, "v": 1}):
+                out[d["_id"]] = (d["h"], int(d["v"]))
+            return out
 
     async def record(self, partition: str, published: Iterable[tuple[str, str, int]]) -> None:
         """Remember ``(originator_id, content_hash, version)`` of acknowledged events."""

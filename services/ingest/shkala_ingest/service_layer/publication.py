@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
+from shkala_ingest.domain.streams import stream_partition
 from shkala_ingest.service_layer.validation import Accepted
 from shkala_runtime.tracing import current_trace_headers
 from shkala_runtime.transactions import HeaderTemplate, Record, Transaction, now_text
@@ -42,9 +43,10 @@ class Publication:
 
     async def send(self, tx: Transaction, part: Sequence[Accepted]) -> None:
         keys = [a.fact.partition_key() for a in part]
-        new = sorted({k for k in keys if k not in self._state})
+        streams = [stream_partition(k, a.oid) for a, k in zip(part, keys, strict=True)]
+        new = sorted({s for s in streams if s not in self._state})
         if new:
-            found = await asyncio.gather(*(self.store.known(k) for k in new))
+            found = await asyncio.gather(*(self.store.known(s) for s in new))
             self._state.update(zip(new, found, strict=True))
         parent, state = current_trace_headers()
         trace = [("traceparent", parent.encode())] if parent else []
@@ -52,8 +54,8 @@ class Publication:
             trace.append(("tracestate", state.encode()))
         time = now_text().encode()
         out: list[Record] = []
-        for a, school in zip(part, keys, strict=True):
-            prev = self._state[school].get(a.oid)
+        for a, school, stream in zip(part, keys, streams, strict=True):
+            prev = self._state[stream].get(a.oid)
             if prev is not None and prev[0] == a.hash:
                 self.unchanged += 1
                 continue
@@ -101,8 +103,9 @@ class Publication:
                 )
                 for i in range(0, len(packed), 32)
             ]
+            where = stream_partition(school, f"{family}:")
             for j in range(0, len(items), RECORD_BATCH):
-                jobs.append(self.store.record(school, items[j : j + RECORD_BATCH]))
+                jobs.append(self.store.record(where, items[j : j + RECORD_BATCH]))
             if len(jobs) >= 8:
                 await asyncio.gather(*jobs)
                 jobs = []
