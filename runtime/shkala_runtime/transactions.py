@@ -183,8 +183,9 @@ class TransactionalPublisher:
             "acks": "all",
             "linger.ms": max(s.kafka_linger_ms, 20),
             "batch.size": max(s.kafka_max_batch_bytes, 1_048_576),
-            "queue.buffering.max.messages": 500_000,
-            "queue.buffering.max.kbytes": 512 * 1024,
+            # enough for a second at the broker's rate; more only grows the producer's RSS
+            "queue.buffering.max.messages": 200_000,
+            "queue.buffering.max.kbytes": 64 * 1024,
             "compression.type": "none",  # aiokafka consumers lack lz4/zstd codecs
             "transaction.timeout.ms": 300_000,
             "message.timeout.ms": 300_000,

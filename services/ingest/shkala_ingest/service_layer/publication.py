@@ -41,7 +41,7 @@ class Publication:
         self.counts: dict[str, int] = {}
 
     async def send(self, tx: Transaction, part: Sequence[Accepted]) -> None:
-        keys = [a.fact.partition_key() for a in part]
+        keys = [a.school for a in part]
         new = sorted({k for k in keys if k not in self._state})
         if new:
             found = await asyncio.gather(*(self.store.known(k) for k in new))
@@ -60,11 +60,11 @@ class Publication:
             version = prev[1] + 1 if prev is not None else 1
             if version > 1:
                 self.corrections += 1
-            event_type = a.fact.event_type
+            event_type = a.event_type
             template = self._templates.get(event_type)
             if template is None:
                 template = self._templates[event_type] = HeaderTemplate(event_type, self.source)
-                self._topics[event_type] = self.topic_name(a.fact.topic)  # type: ignore[operator]
+                self._topics[event_type] = self.topic_name(a.topic)  # type: ignore[operator]
             out.append(
                 Record(
                     self._topics[event_type],
