@@ -24,7 +24,7 @@ import sys
 from typing import Any
 
 CHUNK_ROWS = 2000
-BUILD_ROWS = 16384
+BUILD_ROWS = 8192
 
 
 def _send(out: Any, frame: tuple[str, Any]) -> None:

@@ -431,7 +431,9 @@ def built_chunks(
     builder = FastBuilder(fmt, Pseudonymiser(key), layout)
     batch: list[tuple[int, list[Any]]] = []
     for row in itertools.chain(head[at + 1 :], rows):
-        if blank(row[1]):
+        cells = row[1]
+        first = cells[0] if cells else None
+        if not (first.__class__ is str and first.strip()) and blank(cells):  # type: ignore[union-attr]
             continue
         batch.append(row)
         if len(batch) >= size:

@@ -14,7 +14,13 @@ from typing import Protocol
 
 from shkala_ingest.service_layer.validation import Accepted
 from shkala_runtime.tracing import current_trace_headers
-from shkala_runtime.transactions import HeaderTemplate, Record, Transaction, now_text
+from shkala_runtime.transactions import (
+    HeaderTemplate,
+    Record,
+    Transaction,
+    event_ids,
+    now_text,
+)
 
 RECORD_BATCH = 50_000
 
@@ -52,7 +58,8 @@ class Publication:
             trace.append(("tracestate", state.encode()))
         time = now_text().encode()
         out: list[Record] = []
-        for a, school in zip(part, keys, strict=True):
+        ids = event_ids(len(part))
+        for a, school, event_id in zip(part, keys, ids, strict=True):
             prev = self._state[school].get(a.oid)
             if prev is not None and prev[0] == a.hash:
                 self.unchanged += 1
@@ -76,6 +83,7 @@ class Publication:
                         tenant=a.tenant,
                         time=time,
                         trace=trace,
+                        event_id=event_id,
                     ),
                     event_type,
                 )

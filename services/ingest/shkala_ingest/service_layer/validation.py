@@ -67,6 +67,10 @@ def _packed_key(oid: str) -> bytes:
     return bytes.fromhex(oid[-32:])
 
 
+MERGE_LIMIT = 1 << 18
+"""Runs stop merging at this size: a merge holds both runs and the result at once."""
+
+
 class SeenKeys:
     """The natural keys accepted so far in one upload, 32 bytes a row: sorted runs of (key
     16 bytes, content hash 12, row 4) in numpy arrays, merged as they grow (a dict of a
@@ -119,7 +123,11 @@ class SeenKeys:
             return
         o = np.argsort(keys, kind="stable")
         self.runs.append((keys[o], marks[o], rows[o]))
-        while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
+        while (
+            len(self.runs) > 1
+            and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0])
+            and len(self.runs[-2][0]) + len(self.runs[-1][0]) <= MERGE_LIMIT
+        ):
             (ak, am, ar), (bk, bm, br) = self.runs[-2], self.runs.pop()
             k, m, r = np.concatenate([ak, bk]), np.concatenate([am, bm]), np.concatenate([ar, br])
             o = np.argsort(k, kind="stable")
