@@ -69,6 +69,8 @@ IMPORT_ROWS = Counter("shkala_import_rows_total", "Rows of imports by stage", ["
 YIELD_EVERY = 500
 FLUSH_SECONDS = 0.25
 CHUNK_ROWS = 2000
+COLUMNAR_READER_BYTES = 768 << 20
+"""Below this address-space limit the reading worker cannot load polars: rows per row."""
 
 
 @dataclass
@@ -590,7 +592,9 @@ class Ingestor:
         run.file["task_columns"] = [t.header for t in layout.tasks]
         run.rows_expected = max(table.expected_rows - (header_row - 1), 0)
         # rows of the formats that allow it come built by columns in the reading process
-        plan = BuildPlan(fmt.kind, at, self.pseudonymiser.key) if supports(fmt) else None
+        memory = self.settings.reader_memory_bytes
+        columnar = supports(fmt) and (memory <= 0 or memory >= COLUMNAR_READER_BYTES)
+        plan = BuildPlan(fmt.kind, at, self.pseudonymiser.key) if columnar else None
 
         async def raw() -> AsyncIterator[Any]:
             if plan is None:
