@@ -178,6 +178,9 @@ class Bench:
             log(f"  ingest {state['progress']}")
         ingest_s = time.perf_counter() - start
         self.results["ingest_rows_per_s"] = round(a.rows / ingest_s)
+        if producer := self.results.get("kafka_producer_perf_records_per_s"):
+            # issue 13's goal: ≥ 50,000 rows/s or ≥ 0.6 of the broker's own rate
+            self.results["ingest_ratio_to_producer_perf"] = round(a.rows / ingest_s / producer, 3)
         log(f"ingest: {a.rows:,} rows in {ingest_s:.1f}s")
         total = a.rows + len(samples) + 1
         first_seen = None
@@ -348,6 +351,7 @@ def write(results: dict[str, Any], args: argparse.Namespace) -> None:
     (RESULTS / f"bench-{now:%Y-%m-%dT%H%M}.json").write_text(text)
     pairs = [
         ("ingest_rows_per_s", "kafka_producer_perf_records_per_s"),
+        ("ingest_ratio_to_producer_perf", None),
         ("projection_events_per_s", "db_bulk_write_docs_per_s"),
         ("projection_events_per_s", "kafka_consumer_perf_records_per_s"),
         ("projection_live_events_per_s", "ingest_rows_per_s"),

@@ -88,13 +88,13 @@ def locks_for(ingestor: Any) -> PeriodLocks | None:
 
 async def refusal(ingestor: Any, accepted: Sequence[Any]) -> Problem | None:
     """The problem that refuses an import touching a locked period, or None. ``accepted``
-    are the validated rows (``row``, ``fact`` with ``academic_year``, ``tenant``)."""
+    are the validated rows (``row``, ``year``: the academic year, ``tenant``)."""
     locks = locks_for(ingestor)
     if locks is None:
         return None
     rows: dict[tuple[str, str], list[int]] = {}
     for a in accepted:
-        year = getattr(a.fact, "academic_year", None)
+        year = a.year
         if year and a.tenant.school:
             rows.setdefault((a.tenant.school, str(year)), []).append(a.row)
     if not rows:

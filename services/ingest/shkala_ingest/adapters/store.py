@@ -4,7 +4,9 @@
 - ``import_keys``: ``_id`` = idempotency key or content hash (scoped to kind and caller),
   pointing to the import that claimed it; the unique ``_id`` settles races.
 - ``originators.<school>``: per fact stream (originator id) the hash of the last published content
-  and its version, so a resubmission is skipped or published as a correction.
+  and its version, so a resubmission is skipped or published as a correction; written as packs
+  (``{pack: family, p: binary}``, 32 bytes a stream), read with the older one-document-per-stream
+  form (``{_id: oid, h, v}``) too.
 - ``org_units``: the registry of regions, municipalities and schools (loaded by the
   ``org-units`` format after Kafka acknowledged the registration events).
 """
@@ -12,18 +14,17 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pymongo import InsertOne, ReplaceOne, UpdateOne
+from bson import Binary
+from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from shkala_ingest.domain.streams import FACT_FAMILY
-
 DUPLICATE_KEY = 11000
 UPDATES_PER_COMMAND = 20
-
 """FerretDB holds a pooled PostgreSQL connection per update statement until the whole
 command ends: one command with more statements than the pool (50-200) never returns and
 wedges the server for every client. Updates and upserts go in commands of at most this."""
@@ -32,6 +33,8 @@ wedges the server for every client. Updates and upserts go in commands of at mos
 # FerretDB on SQLite writes one statement at a time: hundreds of schools' writes sent at once
 # only queue inside it (seen: a 1 M-row import stalled for minutes with 420 in flight)
 STREAM_CONCURRENCY = 4
+PACK_STREAMS = 100_000
+"""Streams per pack document (3.2 MB, well below the 16 MB document limit)."""
 
 
 class IngestStore:
@@ -96,63 +99,53 @@ class IngestStore:
         return self.db[f"originators.{partition}"]
 
     async def known(self, partition: str) -> dict[str, tuple[str, int]]:
-        """Content hash and version of every fact stream of one stream partition (a school
-        and a fact family, :func:`stream_partition`): a school-context upload reads the
-        school's context streams, not its hundreds of thousands of attendance streams."""
-        school, _, family = partition.partition(".")
+        """Content hash and version of every fact stream of one school (partition key)."""
+        state: dict[str, tuple[str, int]] = {}
         async with self._streams_gate:
-            out: dict[str, tuple[str, int]] = {}
-            if family:  # streams recorded before the split (one collection per school)
-                prefix = f"{FACT_FAMILY}{family}:"
-                async for d in self._streams(school).find({}, {"h": 1, "v": 1}):
-                    if d["_id"].startswith(prefix):
-                        out[d["_id"]] = (d["h"], int(d["v"]))
-            async for d in self._streams(partition).find({}, {"h": 1, "v": 1}):
-                out[d["_id"]] = (d["h"], int(d["v"]))
-            return out
+            async for d in self._streams(partition).find({}):
+                if "p" in d:  # a pack: (digest 16 | hash 12 | version 4) per stream
+                    family, packed = d["pack"], bytes(d["p"])
+                    for i in range(0, len(packed), 32):
+                        oid = f"{family}:{packed[i : i + 16].hex()}"
+                        v = int.from_bytes(packed[i + 28 : i + 32], "big")
+                        prev = state.get(oid)
+                        if prev is None or prev[1] < v:
+                            state[oid] = (packed[i + 16 : i + 28].hex(), v)
+                else:  # one document per stream (written before packs)
+                    v = int(d["v"])
+                    prev = state.get(d["_id"])
+                    if prev is None or prev[1] < v:
+                        state[d["_id"]] = (d["h"], v)
+        return state
 
     async def record(self, partition: str, published: Iterable[tuple[str, str, int]]) -> None:
-        """Remember ``(originator_id, content_hash, version)`` of acknowledged events."""
-        ops: list[Any] = []
+        """Remember ``(originator_id, content_hash, version)`` of acknowledged events: packed,
+        32 bytes a stream, a document per family and ``PACK_STREAMS`` streams (a million
+        one-row documents would take FerretDB about a minute; a few hundred packs take
+        well under a second). The highest version of a stream wins when read back."""
+        packs: dict[str, bytearray] = {}
+        marks: list[Any] = []  # a stream marked otherwise (withdrawn): a document of its own
         for oid, h, v in published:
-            if v == 1:
-                ops.append(InsertOne({"_id": oid, "h": h, "v": v}))
-            else:
-                ops.append(UpdateOne({"_id": oid}, {"$set": {"h": h, "v": v}}, upsert=True))
-        if not ops:
-            return
-        async with self._streams_gate:
-            await self._write_streams(partition, ops)
-
-    async def _write_streams(self, partition: str, ops: list[Any]) -> None:
-        inserts = [o for o in ops if isinstance(o, InsertOne)]
-        updates = [o for o in ops if not isinstance(o, InsertOne)]
-        if inserts:
-            await self._insert_streams(partition, inserts)
-        for i in range(0, len(updates), UPDATES_PER_COMMAND):
-            await self._streams(partition).bulk_write(
-                updates[i : i + UPDATES_PER_COMMAND], ordered=False
+            if len(h) != 24:
+                marks.append(ReplaceOne({"_id": oid}, {"_id": oid, "h": h, "v": v}, upsert=True))
+                continue
+            family, _, digest = oid.rpartition(":")
+            packs.setdefault(family, bytearray()).extend(
+                bytes.fromhex(digest) + bytes.fromhex(h) + v.to_bytes(4, "big")
             )
-
-    async def _insert_streams(self, partition: str, ops: list[Any]) -> None:
-        streams = self._streams(partition)
-        try:
-            await streams.bulk_write(ops, ordered=False)
-        except BulkWriteError as exc:
-            # a concurrent import of the same stream inserted it first: keep the newest
-            retry = []
-            for err in exc.details.get("writeErrors", []):
-                if err.get("code") != DUPLICATE_KEY:
-                    raise
-                doc = ops[err["index"]]._doc
-                retry.append(
-                    UpdateOne(
-                        {"_id": doc["_id"], "v": {"$lt": doc["v"]}},
-                        {"$set": {"h": doc["h"], "v": doc["v"]}},
-                    )
+        docs = [
+            {"_id": f"pack:{uuid.uuid4().hex}", "pack": family, "p": Binary(bytes(b[i : i + step]))}
+            for family, b in packs.items()
+            for step in (PACK_STREAMS * 32,)
+            for i in range(0, len(b), step)
+        ]
+        async with self._streams_gate:
+            if docs:
+                await self._streams(partition).insert_many(docs, ordered=False)
+            for i in range(0, len(marks), UPDATES_PER_COMMAND):
+                await self._streams(partition).bulk_write(
+                    marks[i : i + UPDATES_PER_COMMAND], ordered=False
                 )
-            for i in range(0, len(retry), UPDATES_PER_COMMAND):
-                await streams.bulk_write(retry[i : i + UPDATES_PER_COMMAND], ordered=False)
 
     # --- org-unit registry -----------------------------------------------------------
 

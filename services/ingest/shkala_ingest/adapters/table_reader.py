@@ -21,20 +21,48 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from shkala_ingest.domain.tables import ReadLimits, TableError, read_stream
+from shkala_ingest.domain.columns import FastChunk
+from shkala_ingest.domain.tables import HEADER_SCAN_ROWS, ReadLimits, TableError, read_stream
 
 Rows = list[tuple[int, list[Any]]]
 
 
+@dataclass(frozen=True)
+class BuildPlan:
+    """How the rows below the header are to come: built by columns for format ``kind``,
+    the header being ``head[at]``, personal ids pseudonymised with ``key``."""
+
+    kind: str
+    at: int
+    key: bytes
+
+
 @dataclass
 class OpenTable:
-    """A table being read: what is known before the rows, then the rows in chunks."""
+    """A table being read: what is known before the rows, the first rows (``head``, where
+    the header is looked for), then the rest through :meth:`rest`: raw rows, or, given a
+    :class:`BuildPlan`, :class:`FastChunk` s built by columns."""
 
     file_kind: str
     encoding: str | None
     delimiter: str | None
     expected_rows: int
-    chunks: AsyncIterator[Rows]
+    head: Rows
+    _rest: Any = None
+
+    def rest(self, plan: BuildPlan | None) -> AsyncIterator[Rows | FastChunk]:
+        return self._rest(plan)  # type: ignore[no-any-return]
+
+    @property
+    def chunks(self) -> AsyncIterator[Rows]:
+        """Every row as read, head included."""
+
+        async def every() -> AsyncIterator[Rows]:
+            yield self.head
+            async for chunk in self.rest(None):
+                yield chunk  # type: ignore[misc]
+
+        return every()
 
 
 class _Frames(pickle.Unpickler):
@@ -73,13 +101,14 @@ class WorkerTableReader:
             str(path),
             json.dumps(dataclasses.asdict(self.limits)),
             str(self.memory_bytes),
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
             limit=1 << 20,
         )
         assert proc.stdout is not None
-        stdout = proc.stdout
+        assert proc.stdin is not None
+        stdout, stdin = proc.stdout, proc.stdin
 
         async def frame() -> tuple[str, Any]:
             try:
@@ -101,22 +130,40 @@ class WorkerTableReader:
             if kind != "meta":
                 raise TableError("the file could not be read")
 
-            async def chunks() -> AsyncIterator[Rows]:
+            meta = body
+            kind, body = await frame()
+            if kind != "rows":
+                raise failed(body) if kind == "error" else TableError("the file could not be read")
+            head: Rows = body
+
+            async def rest(plan: BuildPlan | None) -> AsyncIterator[Rows | FastChunk]:
+                order = (
+                    {"mode": "raw"}
+                    if plan is None
+                    else {"mode": "build", "kind": plan.kind, "at": plan.at, "key": plan.key.hex()}
+                )
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    stdin.write(json.dumps(order).encode() + b"\n")
+                    await stdin.drain()
+                    stdin.close()
                 while True:
                     k, b = await frame()
                     if k == "rows":
                         yield b
+                    elif k == "built":
+                        yield FastChunk.from_frame(b)
                     elif k == "end":
                         return
                     else:
                         raise failed(b)
 
             yield OpenTable(
-                body["file_kind"],
-                body["encoding"],
-                body["delimiter"],
-                body["expected_rows"],
-                chunks(),
+                meta["file_kind"],
+                meta["encoding"],
+                meta["delimiter"],
+                meta["expected_rows"],
+                head,
+                rest,
             )
         finally:
             if proc.returncode is None:
@@ -143,10 +190,21 @@ class InProcessTableReader:
     async def open(self, path: Path) -> AsyncIterator[OpenTable]:
         with open(path, "rb") as f:  # noqa: ASYNC230 - tests and the CLI only
             table = read_stream(f, self.limits)
+            rows = iter(table.rows)
+            head = [r for _, r in zip(range(HEADER_SCAN_ROWS), rows, strict=False)]
 
-            async def chunks() -> AsyncIterator[Rows]:
+            async def rest(plan: BuildPlan | None) -> AsyncIterator[Rows | FastChunk]:
+                if plan is not None:
+                    from shkala_ingest.domain.fast_rows import built_chunks
+
+                    for chunk in built_chunks(
+                        plan.kind, plan.key, head, plan.at, rows, self.chunk_rows
+                    ):
+                        yield chunk
+                        await asyncio.sleep(0)
+                    return
                 batch: Rows = []
-                for row in table.rows:
+                for row in rows:
                     batch.append(row)
                     if len(batch) >= self.chunk_rows:
                         yield batch
@@ -156,5 +214,5 @@ class InProcessTableReader:
                     yield batch
 
             yield OpenTable(
-                table.file_kind, table.encoding, table.delimiter, table.expected_rows, chunks()
+                table.file_kind, table.encoding, table.delimiter, table.expected_rows, head, rest
             )

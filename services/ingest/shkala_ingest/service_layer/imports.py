@@ -34,7 +34,8 @@ from shkala_contracts.events.org_units import (
 from shkala_contracts.formats import FORMATS, UploadFormat
 from shkala_ingest.adapters import period_locks
 from shkala_ingest.adapters.store import IdempotencyConflict, IngestStore
-from shkala_ingest.adapters.table_reader import OpenTable
+from shkala_ingest.adapters.table_reader import BuildPlan, OpenTable
+from shkala_ingest.domain.columns import FastChunk, supports
 from shkala_ingest.domain.errors import (
     IdempotencyKeyReused,
     ImportRejected,
@@ -50,7 +51,7 @@ from shkala_ingest.domain.rows import (
     RowError,
     find_header,
 )
-from shkala_ingest.domain.tables import HEADER_SCAN_ROWS, TableError, blank
+from shkala_ingest.domain.tables import TableError, blank
 from shkala_ingest.service_layer.publication import Publication
 from shkala_ingest.service_layer.registry_checks import registry_rules
 from shkala_ingest.service_layer.validation import Accepted, Validation
@@ -68,6 +69,8 @@ IMPORT_ROWS = Counter("shkala_import_rows_total", "Rows of imports by stage", ["
 YIELD_EVERY = 500
 FLUSH_SECONDS = 0.25
 CHUNK_ROWS = 2000
+COLUMNAR_READER_BYTES = 768 << 20
+"""Below this address-space limit the reading worker cannot load polars: rows per row."""
 
 
 @dataclass
@@ -433,17 +436,21 @@ class Ingestor:
 
         async def chunks() -> AsyncIterator[list[Accepted]]:
             part: list[Accepted] = []
-            async for built in self._rows(run, fmt, builder, source):
-                ok = await check.check(built)
-                if ok is not None:
+            async for item in self._rows(run, fmt, builder, source):
+                if isinstance(item, Built):
+                    ok = await check.check(item)
+                    oks = [] if ok is None else [ok]
+                else:
+                    oks = await check.check_chunk(*item)
+                for ok in oks:
                     part.append(ok)
-                    run.rows_validated += 1
                     if check.org_units:
                         org_units.append(ok)  # sent whole at the end, after their parents
-                    elif (year := getattr(ok.fact, "academic_year", None)) and ok.tenant.school:
+                    elif (year := ok.year) and ok.tenant.school:
                         rows = touched.setdefault((ok.tenant.school, str(year)), [])
                         if len(rows) < cap:
                             rows.append(ok)
+                run.rows_validated += len(oks)
                 if len(part) >= CHUNK_ROWS:
                     run.duplicates_skipped = check.duplicates_skipped
                     yield part
@@ -528,7 +535,7 @@ class Ingestor:
 
     async def _rows(
         self, run: Run, fmt: UploadFormat, builder: RowBuilder, source: Source
-    ) -> AsyncIterator[Built]:
+    ) -> AsyncIterator[Built | tuple[FastChunk, dict[int, Built]]]:
         if isinstance(source, BatchSource):
             run.opened.set()
             run.rows_expected = len(source.rows)
@@ -568,7 +575,7 @@ class Ingestor:
 
     async def _table_rows(
         self, run: Run, fmt: UploadFormat, builder: RowBuilder, source: FileSource, table: OpenTable
-    ) -> AsyncIterator[Built]:
+    ) -> AsyncIterator[Built | tuple[FastChunk, dict[int, Built]]]:
         run.file = {
             "name": source.filename,
             "format": table.file_kind,
@@ -577,27 +584,38 @@ class Ingestor:
             "bytes": source.size,
         }
         run.rows_expected = table.expected_rows
-        head: list[tuple[int, list[Any]]] = []
-        pending: list[tuple[int, list[Any]]] = []
-        async for chunk in table.chunks:
-            head.extend(chunk)
-            if len(head) >= HEADER_SCAN_ROWS:
-                break
-        pending, head = head[HEADER_SCAN_ROWS:], head[:HEADER_SCAN_ROWS]
+        head = table.head
         at, layout = find_header(fmt, head)
         header_row = head[at][0]
         run.file["header_row"] = header_row
         run.file["ignored_columns"] = layout.ignored
         run.file["task_columns"] = [t.header for t in layout.tasks]
         run.rows_expected = max(table.expected_rows - (header_row - 1), 0)
+        # rows of the formats that allow it come built by columns in the reading process
+        memory = self.settings.reader_memory_bytes
+        columnar = supports(fmt) and (memory <= 0 or memory >= COLUMNAR_READER_BYTES)
+        plan = BuildPlan(fmt.kind, at, self.pseudonymiser.key) if columnar else None
 
-        async def rest() -> AsyncIterator[list[tuple[int, list[Any]]]]:
-            yield head[at + 1 :] + pending
-            async for chunk in table.chunks:
+        async def raw() -> AsyncIterator[Any]:
+            if plan is None:
+                yield head[at + 1 :]
+            async for chunk in table.rest(plan):
                 yield chunk
 
         n = 0
-        async for chunk in rest():
+        async for chunk in raw():
+            if isinstance(chunk, FastChunk):
+                run.rows_read += len(chunk.rows)
+                if chunk.rows:
+                    run.opened.set()
+                slow = {
+                    p: builder.from_cells(chunk.rows[p], cells, layout)
+                    for p, cells in chunk.slow.items()
+                }
+                yield chunk, slow
+                await asyncio.sleep(0)
+                await self._flush(run)
+                continue
             for row, cells in chunk:
                 n += 1
                 if n % YIELD_EVERY == 0:

@@ -12,10 +12,15 @@ import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
-from shkala_ingest.domain.streams import stream_partition
 from shkala_ingest.service_layer.validation import Accepted
 from shkala_runtime.tracing import current_trace_headers
-from shkala_runtime.transactions import HeaderTemplate, Record, Transaction, now_text
+from shkala_runtime.transactions import (
+    HeaderTemplate,
+    Record,
+    Transaction,
+    event_ids,
+    now_text,
+)
 
 RECORD_BATCH = 50_000
 
@@ -42,11 +47,10 @@ class Publication:
         self.counts: dict[str, int] = {}
 
     async def send(self, tx: Transaction, part: Sequence[Accepted]) -> None:
-        keys = [a.fact.partition_key() for a in part]
-        streams = [stream_partition(k, a.oid) for a, k in zip(part, keys, strict=True)]
-        new = sorted({s for s in streams if s not in self._state})
+        keys = [a.school for a in part]
+        new = sorted({k for k in keys if k not in self._state})
         if new:
-            found = await asyncio.gather(*(self.store.known(s) for s in new))
+            found = await asyncio.gather(*(self.store.known(k) for k in new))
             self._state.update(zip(new, found, strict=True))
         parent, state = current_trace_headers()
         trace = [("traceparent", parent.encode())] if parent else []
@@ -54,19 +58,20 @@ class Publication:
             trace.append(("tracestate", state.encode()))
         time = now_text().encode()
         out: list[Record] = []
-        for a, school, stream in zip(part, keys, streams, strict=True):
-            prev = self._state[stream].get(a.oid)
+        ids = event_ids(len(part))
+        for a, school, event_id in zip(part, keys, ids, strict=True):
+            prev = self._state[school].get(a.oid)
             if prev is not None and prev[0] == a.hash:
                 self.unchanged += 1
                 continue
             version = prev[1] + 1 if prev is not None else 1
             if version > 1:
                 self.corrections += 1
-            event_type = a.fact.event_type
+            event_type = a.event_type
             template = self._templates.get(event_type)
             if template is None:
                 template = self._templates[event_type] = HeaderTemplate(event_type, self.source)
-                self._topics[event_type] = self.topic_name(a.fact.topic)  # type: ignore[operator]
+                self._topics[event_type] = self.topic_name(a.topic)  # type: ignore[operator]
             out.append(
                 Record(
                     self._topics[event_type],
@@ -78,6 +83,7 @@ class Publication:
                         tenant=a.tenant,
                         time=time,
                         trace=trace,
+                        event_id=event_id,
                     ),
                     event_type,
                 )
@@ -103,9 +109,8 @@ class Publication:
                 )
                 for i in range(0, len(packed), 32)
             ]
-            where = stream_partition(school, f"{family}:")
             for j in range(0, len(items), RECORD_BATCH):
-                jobs.append(self.store.record(where, items[j : j + RECORD_BATCH]))
+                jobs.append(self.store.record(school, items[j : j + RECORD_BATCH]))
             if len(jobs) >= 8:
                 await asyncio.gather(*jobs)
                 jobs = []

@@ -15,7 +15,7 @@ from shkala_contracts.events.org_units import (
 from shkala_contracts.formats import UploadFormat
 from shkala_ingest.domain.registry_rules import Registry, judge_parent, judge_school
 from shkala_ingest.domain.rows import RowError
-from shkala_ingest.service_layer.validation import Accepted, content_of
+from shkala_ingest.service_layer.validation import Accepted
 from shkala_runtime.auth import Principal
 
 
@@ -50,8 +50,7 @@ async def registry_rules(
                 )
             )
         elif moved is not None:
-            body, h = content_of(moved)
-            moves[a.oid] = Accepted(a.row, moved, a.tenant, moved.originator_id(), h, body)
+            moves[a.oid] = Accepted.of(a.row, moved, a.tenant)
     for row, parent, _ in parents.values():
         assert isinstance(parent, RegionRegistered | MunicipalityRegistered)
         no = judge_parent(principal, registry, parent)

@@ -16,7 +16,6 @@ from shkala_contracts.formats import FORMATS
 from shkala_ingest.domain.errors import ImportRejected, NotAllowed, UnknownFormat
 from shkala_ingest.domain.pseudonyms import Pseudonymiser
 from shkala_ingest.domain.rows import RowError
-from shkala_ingest.domain.streams import stream_partition
 from shkala_ingest.domain.withdrawals import natural_key_of
 from shkala_runtime.auth import Principal
 from shkala_runtime.transactions import HeaderTemplate, Record, TransactionalPublisher, now_text
@@ -71,10 +70,9 @@ async def withdraw(
         event = FactWithdrawn.of(fmt.fact, school, key, reason=reason)
         assert isinstance(event, FactWithdrawn)
         oid = event.originator_id()
-        where = stream_partition(school, oid)
-        if where not in streams:
-            streams[where] = await store.known(where)
-        prev = streams[where].get(oid)
+        if school not in streams:
+            streams[school] = await store.known(school)
+        prev = streams[school].get(oid)
         if prev is None or prev[0] == WITHDRAWN:
             errors.append(
                 RowError(
@@ -113,8 +111,7 @@ async def withdraw(
         await tx.send(records)
     done: dict[str, list[tuple[str, str, int]]] = {}
     for oid, (event, _, version) in chosen.items():
-        where = stream_partition(event.school_id, oid)
-        done.setdefault(where, []).append((oid, WITHDRAWN, version))
-    for where, items in done.items():
-        await store.record(where, items)
+        done.setdefault(event.school_id, []).append((oid, WITHDRAWN, version))
+    for school, items in done.items():
+        await store.record(school, items)
     return {"kind": kind, "withdrawn": len(records), "log_positions": tx.positions}
