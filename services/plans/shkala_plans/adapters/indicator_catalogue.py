@@ -84,7 +84,10 @@ class HttpIndicatorCatalogue:
         return self._known.get(indicator_id)
 
     async def _refresh(self) -> None:
+        seen = self._read_at
         async with self._lock:
+            if self._read_at != seen and self._known is not None:
+                return  # read by a concurrent lookup while this one waited
             try:
                 self._known = parse_catalogue(await self._read())
             except CatalogueUnavailable:

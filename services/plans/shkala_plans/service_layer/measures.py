@@ -8,6 +8,7 @@ A measure's status lifecycle is ``responsibles.change_measure_status``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from shkala_contracts.events.indicators import IndicatorValueChanged, ListMembershipChanged
 from shkala_contracts.events.plans import Better
@@ -16,6 +17,7 @@ from shkala_plans.adapters.event_store import ConcurrencyError
 from shkala_plans.adapters.indicator_values import listed_function
 from shkala_plans.domain.effectiveness import evaluate
 from shkala_plans.domain.model import (
+    Aggregate,
     EffectivenessEvaluation,
     Measure,
     NotFound,
@@ -28,12 +30,14 @@ from shkala_plans.service_layer.recommendations import PLANNERS
 from shkala_plans.service_layer.services import Deps, execute, load, load_for, new_id
 from shkala_runtime.auth import Principal
 
+A = TypeVar("A", bound=Aggregate)
+
 
 class NotEvaluable(Exception):
     """No target school has values for both periods yet (HTTP 409)."""
 
 
-async def _named(deps: Deps, cls: type, aggregate_id: str, who: Principal) -> Recommendation:
+async def _named(deps: Deps, cls: type[A], aggregate_id: str, who: Principal) -> A:
     """A plan object named in a request body: it exists (else 422) and the caller reaches it."""
     try:
         return await load_for(deps, cls, aggregate_id, who)

@@ -93,3 +93,13 @@ async def test_never_read_and_indicators_down_is_unavailable():
     )
     with pytest.raises(CatalogueUnavailable, match="401"):
         await status.better("vpr_mark2_share_math")
+
+
+async def test_concurrent_first_lookups_read_the_catalogue_once():
+    import asyncio
+
+    ind, now = Indicators(), [0.0]
+    c = catalogue(ind, now)
+    found = await asyncio.gather(*(c.better("vpr_mark2_share_math") for _ in range(20)))
+    assert set(found) == {Better.LOWER}
+    assert c.reads == 1
