@@ -16,6 +16,7 @@ from shkala_indicators.bootstrap import bootstrap as indicators_app
 from shkala_indicators.settings import Settings as IndicatorsSettings
 from shkala_ingest.bootstrap import bootstrap as ingest_app
 from shkala_ingest.settings import Settings as IngestSettings
+from shkala_plans.adapters.indicator_catalogue import HttpIndicatorCatalogue
 from shkala_plans.bootstrap import bootstrap as plans_app
 from shkala_plans.settings import Settings as PlansSettings
 from shkala_runtime.auth import Role, issue_token
@@ -42,21 +43,22 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, seconds: f
 async def three(base: ServiceSettings) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     """ingest, indicators and plans on one topic prefix, each with a database of its own."""
     values = base.model_dump()
+    indicators = indicators_app(
+        IndicatorsSettings(
+            **{**values, "service_name": "indicators", "mongo_database": base.mongo_database + "_x"}
+        )
+    ).app
+    # plans asks indicators for its catalogue (which way each indicator improves) over HTTP
+    catalogue = HttpIndicatorCatalogue(
+        base, "http://indicators", transport=httpx.ASGITransport(app=indicators)
+    )
     apps = {
         "ingest": ingest_app(
             IngestSettings(
                 **{**values, "service_name": "ingest", "mongo_database": base.mongo_database + "_i"}
             )
         ).app,
-        "indicators": indicators_app(
-            IndicatorsSettings(
-                **{
-                    **values,
-                    "service_name": "indicators",
-                    "mongo_database": base.mongo_database + "_x",
-                }
-            )
-        ).app,
+        "indicators": indicators,
         "plans": plans_app(
             PlansSettings(
                 **{
@@ -65,7 +67,8 @@ async def three(base: ServiceSettings) -> AsyncIterator[dict[str, httpx.AsyncCli
                     "mongo_database": base.mongo_database + "_p",
                     "plans_scheduler_interval_s": 0,
                 }
-            )
+            ),
+            catalogue=catalogue,
         ).app,
     }
     async with contextlib.AsyncExitStack() as stack:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
@@ -14,17 +13,30 @@ from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
 from shkala_plans.adapters.event_store import ConcurrencyError, EventStore
+from shkala_plans.adapters.indicator_catalogue import HttpIndicatorCatalogue
 from shkala_plans.adapters.indicator_values import IndicatorValues
 from shkala_plans.adapters.lease import Lease
 from shkala_plans.adapters.org_units import OrgUnits
 from shkala_plans.adapters.outbox import OutboxRelay, Publisher
 from shkala_plans.domain.cycle_card import card_template, load_cycle_card
-from shkala_plans.domain.model import DomainError, NotFound
+from shkala_plans.domain.model import DomainError, FieldRefused, NotFound
 from shkala_plans.domain.periods import NotAllowed
 from shkala_plans.domain.templates import Template, load_seed_templates
-from shkala_plans.entrypoints import consumers, cycle_http, http, periods_http
-from shkala_plans.service_layer import scheduling, services
-from shkala_plans.service_layer.services import Deps
+from shkala_plans.entrypoints import (
+    consumers,
+    cycle_http,
+    periods_http,
+    recommendations_http,
+    roadmaps_http,
+)
+from shkala_plans.service_layer import roadmaps, scheduling
+from shkala_plans.service_layer.measures import NotEvaluable
+from shkala_plans.service_layer.services import (
+    CatalogueUnavailable,
+    Deps,
+    IndicatorCatalogue,
+    NoCatalogue,
+)
 from shkala_plans.settings import Settings
 from shkala_runtime.consuming import DeadLetters
 from shkala_runtime.kafka import EventPublisher, make_broker
@@ -56,9 +68,13 @@ class Service:
 
 
 def bootstrap(
-    settings: ServiceSettings | None = None, *, relay_publisher: Publisher | None = None
+    settings: ServiceSettings | None = None,
+    *,
+    relay_publisher: Publisher | None = None,
+    catalogue: IndicatorCatalogue | None = None,
 ) -> Service:
-    """``relay_publisher`` replaces the relay's Kafka publisher (tests simulate crashes)."""
+    """``relay_publisher`` replaces the relay's Kafka publisher (tests simulate crashes);
+    ``catalogue`` the indicators catalogue read from ``SHKALA_INDICATORS_URL``."""
     if settings is None:
         settings = Settings()
     elif not isinstance(settings, Settings):
@@ -72,7 +88,18 @@ def bootstrap(
     relay = OutboxRelay(
         db, relay_publisher or publisher, settings, poll_seconds=settings.plans_relay_poll_s
     )
-    deps = Deps(EventStore(db), IndicatorValues(db), OrgUnits(db), relay.nudge)
+    if catalogue is None:
+        catalogue = (
+            HttpIndicatorCatalogue(
+                settings,
+                settings.indicators_url,
+                ttl_s=settings.plans_catalogue_ttl_s,
+                timeout_s=settings.plans_catalogue_timeout_s,
+            )
+            if settings.indicators_url
+            else NoCatalogue()
+        )
+    deps = Deps(EventStore(db), IndicatorValues(db), OrgUnits(db), relay.nudge, catalogue=catalogue)
     consumers.subscribe(
         broker,
         settings,
@@ -94,7 +121,7 @@ def bootstrap(
     lease = Lease(db, "deadline-scheduler", max(30.0, 3 * scheduling.tick_seconds(interval)))
 
     async def scheduler_run() -> None:
-        await services.run_scheduler(deps, dt.date.today(), settings.plans_due_lead_days)
+        await roadmaps.run_scheduler(deps, deps.today(), settings.plans_due_lead_days)
 
     async def scheduler_loop() -> None:
         await scheduling.run_forever(lease, scheduler_run, interval)
@@ -122,7 +149,12 @@ def bootstrap(
         publisher=publisher,
         # the roadmap/recommendation/measure routes pass the duty guard first (coordinators
         # and executors change only their directions / their rows)
-        routers=[_guarded(http.router), periods_http.router, cycle_http.router],
+        routers=[
+            _guarded(roadmaps_http.router),
+            _guarded(recommendations_http.router),
+            periods_http.router,
+            cycle_http.router,
+        ],
         on_start=[on_start],
         on_stop=[on_stop],
     )
@@ -168,6 +200,36 @@ def install_error_mapping(app: FastAPI) -> None:
     async def not_allowed(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(Problem(403, "Forbidden", str(exc), type="forbidden"), request)
 
+    async def field_refused(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, FieldRefused)
+        return problem_response(
+            Problem(
+                422,
+                exc.title,
+                str(exc),
+                type="validation",
+                errors=[{"location": exc.location, "reason": str(exc), "value": exc.value}],
+                total_errors=1,
+            ),
+            request,
+        )
+
+    async def not_evaluable(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(
+            Problem(409, "Not evaluable yet", str(exc), type="not-evaluable"), request
+        )
+
+    async def catalogue_down(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(
+            Problem(
+                503, "Indicators catalogue unavailable", str(exc), type="catalogue-unavailable"
+            ),
+            request,
+        )
+
+    app.add_exception_handler(FieldRefused, field_refused)
+    app.add_exception_handler(NotEvaluable, not_evaluable)
+    app.add_exception_handler(CatalogueUnavailable, catalogue_down)
     app.add_exception_handler(NotAllowed, not_allowed)
     app.add_exception_handler(ConcurrencyError, conflict)
     app.add_exception_handler(NotFound, not_found)

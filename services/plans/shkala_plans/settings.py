@@ -23,3 +23,14 @@ class Settings(ServiceSettings):
     )
     plans_due_lead_days: int = Field(default=14, description="Row-due this many days ahead")
     plans_relay_poll_s: float = Field(default=0.5, description="Outbox relay poll interval")
+    indicators_url: str = Field(
+        default="http://127.0.0.1:8002",
+        description="The indicators service, whose catalogue says which indicator ids exist"
+        " and which way each improves (empty: no catalogue, measures are refused with 503)",
+    )
+    plans_catalogue_ttl_s: float = Field(
+        default=300.0, description="How long the indicators catalogue is cached"
+    )
+    plans_catalogue_timeout_s: float = Field(
+        default=5.0, description="How long plans waits for the indicators catalogue"
+    )

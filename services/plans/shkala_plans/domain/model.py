@@ -43,6 +43,17 @@ class DomainError(ValueError):
     """A command the aggregate's rules refuse (HTTP 422)."""
 
 
+class FieldRefused(DomainError):
+    """One field of a request the plan cannot take (an indicator the catalogue does not
+    define, a template that does not exist): HTTP 422 naming the field and the value."""
+
+    def __init__(self, title: str, location: str, value: object, detail: str) -> None:
+        super().__init__(detail)
+        self.title = title
+        self.location = location
+        self.value = value
+
+
 class NotFound(LookupError):
     """No such aggregate or part of it (HTTP 404)."""
 

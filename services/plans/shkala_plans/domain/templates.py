@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from shkala_contracts.events.plans import Deadline
 from shkala_contracts.vocabulary import Direction
 from shkala_plans.domain.deadlines import parse_deadline
+from shkala_plans.domain.template_directions import (
+    ROWS_ARE_DIRECTIONS,
+    direction_row_title,
+    programme_section_direction,
+)
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -67,8 +72,10 @@ _KNOWN = {
 
 _DIRECTION_WORDS: tuple[tuple[str, Direction], ...] = (
     ("низкими результатами", Direction.LOW_RESULTS),
+    ("низкими образовательными результатами", Direction.LOW_RESULTS),
     ("шнор", Direction.LOW_RESULTS),
     ("объективност", Direction.OBJECTIVITY),
+    ("объективной оценки", Direction.OBJECTIVITY),
     ("талант", Direction.TALENTS),
     ("одаренн", Direction.TALENTS),
     ("профессиональной ориентации", Direction.CAREER),
@@ -275,7 +282,31 @@ def _to_template(
                 source_line=d.line,
             )
         )
-    return Template(tid, seed, title, years[0], years[1], tuple(sections), tuple(rows))
+    return _with_directions(
+        Template(tid, seed, title, years[0], years[1], tuple(sections), tuple(rows))
+    )
+
+
+def _with_directions(t: Template) -> Template:
+    """Sections mapped to directions where their title does not name one
+    (``template_directions``); a section whose rows are the directions one by one is split
+    into a section per direction."""
+    sections: list[TemplateSection] = []
+    rows = list(t.rows)
+    for s in t.sections:
+        if s.direction is None:
+            s = replace(s, direction=programme_section_direction(t.id, s.title))
+        sections.append(s)
+        if s.direction is not None or t.id not in ROWS_ARE_DIRECTIONS:
+            continue
+        for i, r in enumerate(rows):
+            name = direction_row_title(r.activity) if r.section_key == s.key else None
+            if name is None or (direction := direction_of(name)) is None:
+                continue
+            key = f"{s.key}.{(r.number or str(i)).split('.')[-1]}"  # row 2.3 -> section s2.3
+            sections.append(TemplateSection(key, name, direction))
+            rows[i] = replace(r, section_key=key)
+    return replace(t, sections=tuple(sections), rows=tuple(rows))
 
 
 def parse_roadmap_tables(seed: str, text: str) -> list[Template]:

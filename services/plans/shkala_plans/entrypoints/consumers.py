@@ -10,7 +10,7 @@ from shkala_contracts.events.indicators import TOPIC as INDICATORS
 from shkala_contracts.events.indicators import IndicatorValueChanged, ListMembershipChanged
 from shkala_contracts.events.org_units import TOPIC as ORG_UNITS
 from shkala_contracts.events.org_units import MunicipalityRegistered, SchoolRegistered
-from shkala_plans.service_layer import services
+from shkala_plans.service_layer import measures
 from shkala_plans.service_layer.services import Deps
 from shkala_runtime.consuming import DeadLetters, Delivered, Rejection, subscribe_events
 from shkala_runtime.settings import ServiceSettings
@@ -36,7 +36,7 @@ def subscribe(
             relevant[-1], "record indicator values", **{"shkala.events": len(relevant)}
         ):
             events = [d.event for d in relevant]
-            await services.on_indicator_events(deps, events)  # type: ignore[arg-type]
+            await measures.on_indicator_events(deps, events)
         return []
 
     subscribe_events(

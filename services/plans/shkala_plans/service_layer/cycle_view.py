@@ -217,3 +217,82 @@ async def direction_cycle(
             },
         },
     }
+
+
+async def management_cycle(
+    deps: Deps,
+    who: Principal,
+    *,
+    region: str,
+    municipality: str,
+    direction: Direction,
+    period: str | None = None,
+) -> dict[str, Any]:
+    """The short summary of seed 002's six steps for one direction of one municipality
+    (``GET /cycle/{m}/{d}``): coordinator and executors of its roadmap sections, goals
+    (roadmap rows), indicators and their monitoring, recommendations, measures and their
+    effectiveness. ``direction_cycle`` is the complete view."""
+    who.require(Tenant(region=region, municipality=municipality))
+    base = {"region": region, "municipality": municipality}
+    coordinator: str | None = None
+    executors: list[str] = []
+    goals: list[dict[str, Any]] = []
+    for doc in await deps.store.index_find({**base, "kind": "roadmap"}):
+        r = await load(deps, Roadmap, doc["_id"])
+        for s in r.sections.values():
+            if s.direction is not direction:
+                continue
+            coordinator = coordinator or s.coordinator
+            executors.extend(x for x in s.executors if x not in executors)
+            goals.extend(
+                {
+                    "roadmap_id": r.id,
+                    "row_id": x.row_id,
+                    "number": x.number,
+                    "activity": x.activity,
+                    "deadline": x.deadline.text,
+                    "status": x.status.value,
+                    "overdue": bool(x.overdue_signalled) and not x.closed,
+                }
+                for x in r.rows.values()
+                if x.section_id == s.section_id
+            )
+    recs = await deps.store.index_find(
+        {**base, "kind": "recommendation", "direction": direction.value}
+    )
+    measures = await deps.store.index_find(
+        {**base, "kind": "measure", "direction": direction.value}
+    )
+    indicator_ids = sorted({i for m in measures for i in m.get("indicator_ids", [])})
+    schools = sorted({s for m in measures for s in m.get("target_schools", [])})
+    periods = sorted({m[k] for m in measures for k in ("baseline_period", "evaluation_period")})
+    values = await deps.values.values_for(schools, [period] if period else periods)
+    measure_ids = {m["_id"] for m in measures}
+    evaluations = {
+        x["measure_id"]: x["verdict"]
+        for x in await deps.store.index_find({**base, "kind": "evaluation"})
+    }
+    return {
+        "municipality_id": municipality,
+        "direction": direction.value,
+        "coordinator": coordinator,
+        "executors": executors,
+        "goals": goals,
+        "indicators": indicator_ids,
+        "monitoring": {"values": len(values), "schools": schools, "periods": periods},
+        "recommendations": [
+            {"id": x["_id"], "school": x.get("school"), "indicator_id": x.get("indicator_id")}
+            for x in recs
+        ],
+        "measures": [
+            {
+                "id": x["_id"],
+                "title": x.get("title"),
+                "evaluation_period": x.get("evaluation_period"),
+            }
+            for x in measures
+        ],
+        "effectiveness": [
+            {"measure_id": k, "verdict": v} for k, v in evaluations.items() if k in measure_ids
+        ],
+    }

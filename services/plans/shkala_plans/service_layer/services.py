@@ -1,19 +1,25 @@
-"""Use cases of the plans service. Dependencies come in as arguments (store, values, relay)."""
+"""The unit of work every plans use case runs through: load an aggregate, decide, append the
+events at the loaded version (optimistic concurrency) to the event store, whose outbox takes
+them to Kafka, and keep the aggregate's index summary. Plus the small interfaces (Protocols)
+the use cases are given: the event store, the indicator values, the indicators catalogue and
+the org-unit registry. The use cases themselves live beside it, one module per aggregate:
+``roadmaps``, ``recommendations`` (recommendations), ``measures`` (measures and their
+effectiveness), ``periods``, ``responsibles`` (roster, duties, lifecycles), ``cycle_view``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 from shkala_contracts.domain_event import DomainEvent
 from shkala_contracts.events.indicators import IndicatorValueChanged, ListMembershipChanged
-from shkala_plans.adapters.event_store import ConcurrencyError, EventStore
-from shkala_plans.adapters.indicator_values import IndicatorValues, listed_function
-from shkala_plans.domain.effectiveness import evaluate
+from shkala_contracts.events.plans import Better
+from shkala_plans.adapters.event_store import ConcurrencyError
 from shkala_plans.domain.model import (
     Aggregate,
     EffectivenessEvaluation,
@@ -21,22 +27,77 @@ from shkala_plans.domain.model import (
     NotFound,
     Recommendation,
     Roadmap,
-    RowSpec,
-    SectionSpec,
 )
-from shkala_plans.domain.templates import Template
-from shkala_plans.service_layer.tenancy import OrgRegistry
+from shkala_plans.service_layer.tenancy import OrgRegistry, owner_of
+from shkala_runtime.auth import Principal
 
 log = logging.getLogger(__name__)
 A = TypeVar("A", bound=Aggregate)
 
 
+class PlanStore(Protocol):
+    """The plans event store with its outbox (``adapters/event_store.py``): an append at a
+    stale version raises ``ConcurrencyError`` and appends nothing; every appended event is
+    also an outbox entry, in the same write."""
+
+    async def setup(self) -> None: ...
+
+    async def load(self, aggregate_id: str) -> list[DomainEvent]: ...
+
+    async def append(
+        self, aggregate_id: str, expected_version: int, events: Sequence[DomainEvent]
+    ) -> list[str]: ...
+
+    async def index_put(self, aggregate_id: str, version: int, doc: dict[str, Any]) -> None: ...
+
+    async def index_find(self, query: dict[str, Any]) -> list[dict[str, Any]]: ...
+
+
+class IndicatorValueStore(Protocol):
+    """School indicator values and ШНОР/ШНСУ membership per period, as read from the
+    indicators topic (``adapters/indicator_values.py``)."""
+
+    async def setup(self) -> None: ...
+
+    async def record(
+        self, events: Sequence[IndicatorValueChanged | ListMembershipChanged]
+    ) -> None: ...
+
+    async def values_for(
+        self, schools: Iterable[str], periods: Iterable[str]
+    ) -> dict[tuple[str, str, str], float]: ...
+
+    async def membership_for(self, schools: Iterable[str]) -> list[tuple[str, str, str, str]]: ...
+
+
+class IndicatorCatalogue(Protocol):
+    """The indicators service's catalogue (``adapters/indicator_catalogue.py``): which way
+    each indicator improves. ``None`` for an id the catalogue does not define; raises
+    ``CatalogueUnavailable`` when it cannot be asked."""
+
+    async def better(self, indicator_id: str) -> Better | None: ...
+
+
+class CatalogueUnavailable(Exception):
+    """The indicators catalogue could not be read (HTTP 503: try again shortly)."""
+
+
+class NoCatalogue:
+    """A deployment without an indicators catalogue: every lookup is refused as unavailable
+    rather than guessed."""
+
+    async def better(self, indicator_id: str) -> Better | None:
+        raise CatalogueUnavailable("no indicators catalogue is configured (SHKALA_INDICATORS_URL)")
+
+
 @dataclass
 class Deps:
-    store: EventStore
-    values: IndicatorValues
+    store: PlanStore
+    values: IndicatorValueStore
     orgs: OrgRegistry
-    nudge: Callable[[], None] = lambda: None
+    nudge: Callable[[], None] = lambda: None  # wakes the outbox relay after an append
+    catalogue: IndicatorCatalogue = field(default_factory=NoCatalogue)
+    today: Callable[[], dt.date] = dt.date.today  # the clock
 
 
 def new_id(kind: str) -> str:
@@ -70,6 +131,15 @@ async def execute(
         await deps.store.index_put(aggregate_id, agg.version, summary(agg))
         deps.nudge()
     return agg, events
+
+
+async def load_for(deps: Deps, cls: type[A], aggregate_id: str, who: Principal) -> A:
+    """An aggregate that exists (else NotFound) and is within the caller's tenant."""
+    agg = await load(deps, cls, aggregate_id)
+    if agg.version == 0:
+        raise NotFound(f"{aggregate_id} does not exist")
+    who.require(owner_of(agg))
+    return agg
 
 
 def summary(agg: Aggregate) -> dict[str, Any]:
@@ -108,136 +178,3 @@ def summary(agg: Aggregate) -> dict[str, Any]:
     elif isinstance(agg, EffectivenessEvaluation) and agg.latest:
         doc |= {"measure_id": agg.latest.measure_id, "verdict": agg.latest.verdict.value}
     return doc
-
-
-# --------------------------------------------------------------------------- roadmaps
-
-
-def template_specs(template: Template) -> tuple[list[SectionSpec], list[RowSpec]]:
-    sections = [
-        SectionSpec(s.title, s.direction, s.coordinator, s.executors, section_id=s.key)
-        for s in template.sections
-    ]
-    rows = [
-        RowSpec(
-            activity=r.activity or "(без названия)",
-            deadline=r.deadline,
-            section_id=r.section_key,
-            number=r.number,
-            responsible=r.responsible,
-            expected_result=r.expected_result,
-        )
-        for r in template.rows
-    ]
-    return sections, rows
-
-
-async def create_roadmap(
-    deps: Deps,
-    *,
-    region: str,
-    municipality: str,
-    school: str | None,
-    title: str,
-    starts_on: dt.date,
-    from_year: int | None = None,
-    to_year: int | None = None,
-    template: Template | None = None,
-) -> Roadmap:
-    sections, rows = template_specs(template) if template else ([], [])
-    roadmap_id = new_id("roadmap")
-    agg, _ = await execute(
-        deps,
-        Roadmap,
-        roadmap_id,
-        lambda r: r.decide_create(
-            region=region,
-            municipality=municipality,
-            school=school,
-            title=title,
-            starts_on=starts_on,
-            from_year=from_year or (template.from_year if template else None),
-            to_year=to_year or (template.to_year if template else None),
-            template_id=template.id if template else None,
-            sections=sections,
-            rows=rows,
-        ),
-        must_exist=False,
-    )
-    return agg
-
-
-async def run_scheduler(deps: Deps, today: dt.date, lead_days: int = 14) -> list[DomainEvent]:
-    """Row-due and row-overdue events for every roadmap (idempotent: each once)."""
-    out: list[DomainEvent] = []
-    for doc in await deps.store.index_find({"kind": Roadmap.kind}):
-        for _attempt in range(3):
-            try:
-                _, events = await execute(
-                    deps, Roadmap, doc["_id"], lambda r: r.decide_check_deadlines(today, lead_days)
-                )
-                out.extend(events)
-                break
-            except ConcurrencyError:  # an edit got in first: decide again on the new state
-                continue
-    return out
-
-
-# --------------------------------------------------------------------------- effectiveness
-
-
-async def evaluate_measure(
-    deps: Deps, measure_id: str, *, trigger: str, require_complete: bool
-) -> EffectivenessEvaluation | None:
-    measure = await load(deps, Measure, measure_id)
-    if measure.taken is None:
-        raise NotFound(f"{measure_id} does not exist")
-    t = measure.taken
-    values = await deps.values.values_for(
-        t.target_schools, (t.baseline_period, t.evaluation_period)
-    )
-    listed = listed_function(await deps.values.membership_for(t.target_schools))
-    result, complete = evaluate(t, values, listed, trigger=trigger)
-    if result is None or (require_complete and not complete):
-        return None
-    evaluation_id = EffectivenessEvaluation.id_for(measure_id)
-    for _attempt in range(3):
-        try:
-            agg, _ = await execute(
-                deps,
-                EffectivenessEvaluation,
-                evaluation_id,
-                lambda ev: ev.decide_record(measure, result),
-                must_exist=False,
-            )
-            return agg
-        except ConcurrencyError:
-            continue
-    raise ConcurrencyError(evaluation_id, -1)
-
-
-async def on_indicator_events(
-    deps: Deps, events: Sequence[IndicatorValueChanged | ListMembershipChanged]
-) -> list[str]:
-    """Keep the values, then evaluate every measure whose evaluation period they touch.
-    Returns the measures evaluated."""
-    relevant = [e for e in events if isinstance(e, IndicatorValueChanged | ListMembershipChanged)]
-    if not relevant:
-        return []
-    await deps.values.record(relevant)
-    periods = sorted({e.period for e in relevant})
-    schools = sorted({e.school_id for e in relevant if e.school_id})
-    measures = await deps.store.index_find(
-        {
-            "kind": Measure.kind,
-            "$or": [{"evaluation_period": {"$in": periods}}, {"baseline_period": {"$in": periods}}],
-            "target_schools": {"$in": schools},
-        }
-    )
-    done = []
-    for doc in measures:
-        if await evaluate_measure(
-            deps, doc["_id"], trigger="indicator_events", require_complete=True
-        ):
-            done.append(doc["_id"])
-    return done

@@ -14,11 +14,12 @@ Refusals: 403 (``Forbidden``) when the caller may not act on a unit; 422 (``Unkn
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from shkala_contracts import Tenant
 from shkala_contracts.events.org_units import MunicipalityRegistered, SchoolRegistered
 from shkala_plans.domain.model import Aggregate, DomainError
+from shkala_plans.domain.periods import NotAllowed
 from shkala_runtime.auth import Principal, Role, authorize
 
 
@@ -136,3 +137,20 @@ async def authorize_reach(orgs: OrgRegistry, who: Principal, schools: Iterable[s
             roles=[Role.REGION],
             action=f"see the values of unregistered school(s) {', '.join(unknown)}",
         )
+
+
+def scoped_query(who: Principal, kind: str, **asked: str | None) -> dict[str, Any]:
+    """An index query within the caller's tenant, narrowed by the filters asked for; a filter
+    outside the tenant is refused (NotAllowed, 403) rather than allowed to widen it."""
+    query: dict[str, Any] = {"kind": kind, "region": who.region}
+    if who.role is Role.MUNICIPALITY:
+        query["municipality"] = who.municipality
+    elif who.role is Role.SCHOOL:
+        query["school"] = who.school
+    for field, value in asked.items():
+        if not value:
+            continue
+        if query.get(field, value) != value:
+            raise NotAllowed(f"a {who.role.value} token cannot list {field} {value}")
+        query[field] = value
+    return query

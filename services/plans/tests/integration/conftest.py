@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaConsumer
 
 from shkala_contracts import Tenant
 from shkala_contracts.events.org_units import MunicipalityRegistered, SchoolRegistered
+from shkala_plans.adapters.indicator_catalogue import HttpIndicatorCatalogue
 from shkala_plans.bootstrap import Service, bootstrap
 from shkala_plans.settings import Settings
 from shkala_runtime.auth import Role, issue_token
@@ -71,10 +72,36 @@ async def known_to_plans(svc: Service, registry: dict[str, tuple[str, ...]]) -> 
     raise AssertionError(f"plans did not learn the registry: {known}")
 
 
+# The indicators service's ``GET /catalogue`` answer (its shape; only what plans reads) for the
+# indicator ids these tests link. The indicators service itself does not run here: plans asks
+# it over HTTP, and this transport answers in its place.
+CATALOGUE = {
+    "definition_version": "test",
+    "indicators": [
+        {"id": "ege_high_share", "better": "up"},
+        {"id": "vpr_mark2_share", "better": "down"},
+        {"id": "shnor.vpr_2_share", "better": "down"},
+        {"id": "shnor.ege_high_scorers", "better": "up"},
+    ],
+}
+
+
+def catalogue_of(settings, doc: dict = CATALOGUE) -> HttpIndicatorCatalogue:
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/catalogue"
+        assert request.headers["authorization"].startswith("Bearer ")
+        return httpx.Response(200, json=doc)
+
+    return HttpIndicatorCatalogue(
+        settings, "http://indicators.test", transport=httpx.MockTransport(answer)
+    )
+
+
 @contextlib.asynccontextmanager
 async def running(
     settings: Settings, registry: dict[str, tuple[str, ...]] | None = REGISTRY, **kw
 ) -> AsyncIterator[tuple[Service, httpx.AsyncClient]]:
+    kw.setdefault("catalogue", catalogue_of(settings))
     svc = bootstrap(settings, **kw)
     async with (
         svc.app.router.lifespan_context(svc.app),

@@ -1,7 +1,7 @@
-"""In-memory fakes of the plans event store (with its outbox flag), the indicator values and
-the org-unit registry, for unit tests of single use cases. Same contract as the MongoDB
-adapters: an append at a stale version raises ConcurrencyError and appends nothing; every
-appended event is an outbox entry until marked published."""
+"""In-memory fakes of the plans event store (with its outbox flag), the indicator values, the
+indicators catalogue and the org-unit registry, for unit tests of single use cases. Same
+contract as the MongoDB adapters: an append at a stale version raises ConcurrencyError and
+appends nothing; every appended event is an outbox entry until marked published."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from typing import Any
 
 from shkala_contracts.domain_event import DomainEvent
 from shkala_contracts.events.org_units import MunicipalityRegistered, SchoolRegistered
+from shkala_contracts.events.plans import Better
 from shkala_plans.adapters.event_store import ConcurrencyError
-from shkala_plans.service_layer.services import Deps
+from shkala_plans.service_layer.services import CatalogueUnavailable, Deps
 
 
 def _matches(doc: dict[str, Any], query: dict[str, Any]) -> bool:
@@ -86,17 +87,52 @@ class FakeEventStore:
 
 @dataclass
 class FakeValues:
+    """School indicator values {(school, indicator, period): value} and ШНОР/ШНСУ membership
+    records (school, list, period, entered|left), as the indicators topic left them."""
+
+    values: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    membership: list[tuple[str, str, str, str]] = field(default_factory=list)
+
     async def setup(self) -> None:
         return None
 
-    async def values_for(self, schools: Any, periods: Any) -> dict[Any, Any]:
-        return {}
+    async def values_for(
+        self, schools: Iterable[str], periods: Iterable[str]
+    ) -> dict[tuple[str, str, str], float]:
+        wanted_s, wanted_p = set(schools), set(periods)
+        return {k: v for k, v in self.values.items() if k[0] in wanted_s and k[2] in wanted_p}
 
-    async def membership_for(self, schools: Any) -> list[Any]:
-        return []
+    async def membership_for(self, schools: Iterable[str]) -> list[tuple[str, str, str, str]]:
+        wanted = set(schools)
+        return [x for x in self.membership if x[0] in wanted]
 
     async def record(self, events: Any) -> None:
-        return None
+        for e in events:
+            if hasattr(e, "indicator_id") and e.school_id and e.new_value is not None:
+                self.values[(e.school_id, e.indicator_id, e.period)] = float(e.new_value)
+            elif hasattr(e, "risk_list") and e.school_id:
+                self.membership.append((e.school_id, e.risk_list.value, e.period, e.change.value))
+
+
+# The catalogue the use-case tests work with: id -> which way it improves (as the indicators
+# service's catalogue.yaml says for these ids).
+CATALOGUE = {
+    "vpr_mark2_share_math": Better.LOWER,
+    "ege_high_scorers_share": Better.HIGHER,
+}
+
+
+@dataclass
+class FakeCatalogue:
+    known: dict[str, Better] = field(default_factory=lambda: dict(CATALOGUE))
+    down: bool = False  # the indicators service does not answer
+    asked: list[str] = field(default_factory=list)
+
+    async def better(self, indicator_id: str) -> Better | None:
+        self.asked.append(indicator_id)
+        if self.down:
+            raise CatalogueUnavailable("the indicators catalogue did not answer")
+        return self.known.get(indicator_id)
 
 
 # The registry the use-case tests work in: municipality -> its schools, region "r".
@@ -107,7 +143,8 @@ def fake_deps(
     registry: dict[str, tuple[str, ...]] = REGISTRY, region: str = "r"
 ) -> tuple[Deps, FakeEventStore]:
     store = FakeEventStore()
-    return Deps(store, FakeValues(), FakeOrgs(region, registry)), store  # type: ignore[arg-type]
+    deps = Deps(store, FakeValues(), FakeOrgs(region, registry), catalogue=FakeCatalogue())
+    return deps, store
 
 
 class FakeOrgs:

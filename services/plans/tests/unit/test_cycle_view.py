@@ -114,3 +114,59 @@ async def test_steps_come_from_the_aggregates():
         await cycle_view.direction_cycle(
             deps, S1, municipality="m1", direction=Direction.LOW_RESULTS, school="s2"
         )
+
+
+async def test_the_short_summary_names_the_directions_rows_measures_and_verdicts():
+    from shkala_plans.service_layer import measures, roadmaps
+    from shkala_runtime.auth import Forbidden
+
+    deps, _ = fake_deps()
+    r = await roadmaps.create_roadmap(
+        deps, MUN, region="r", municipality="m1", school=None, title="ДК"
+    )
+    spec = SectionSpec("ШНОР", Direction.LOW_RESULTS, "Иванова И.И.", ("МКУ ЦОО", "ОО"))
+    r = await roadmaps.add_section(deps, MUN, r.id, spec, expected_version=1)
+    r = await roadmaps.add_section(
+        deps, MUN, r.id, SectionSpec("Таланты", Direction.TALENTS), expected_version=2
+    )
+    for n, section in ((1, "s1"), (2, "s2")):
+        r = await roadmaps.add_row(
+            deps,
+            MUN,
+            r.id,
+            RowSpec(f"мероприятие {n}", parse_deadline("постоянно"), section),
+            expected_version=r.version,
+        )
+    m = await measures.take_measure(
+        deps,
+        MUN,
+        region="r",
+        municipality="m1",
+        title="Наставники",
+        direction=Direction.LOW_RESULTS,
+        target_schools=("s1",),
+        indicators=[("vpr_mark2_share_math", None)],
+        baseline_period="2024/25",
+        evaluation_period="2025/26",
+    )
+    deps.values.values |= {
+        ("s1", "vpr_mark2_share_math", "2024/25"): 30.0,
+        ("s1", "vpr_mark2_share_math", "2025/26"): 20.0,
+    }
+    await measures.evaluate_on_request(deps, MUN, m.id)
+    view = await cycle_view.management_cycle(
+        deps, MUN, region="r", municipality="m1", direction=Direction.LOW_RESULTS
+    )
+    assert (view["coordinator"], view["executors"]) == ("Иванова И.И.", ["МКУ ЦОО", "ОО"])
+    assert [g["activity"] for g in view["goals"]] == ["мероприятие 1"]  # not the talents row
+    assert view["indicators"] == ["vpr_mark2_share_math"]
+    assert view["monitoring"] == {
+        "values": 2,
+        "schools": ["s1"],
+        "periods": ["2024/25", "2025/26"],
+    }
+    assert view["effectiveness"] == [{"measure_id": m.id, "verdict": "effective"}]
+    with pytest.raises(Forbidden):
+        await cycle_view.management_cycle(
+            deps, MUN, region="r", municipality="m2", direction=Direction.LOW_RESULTS
+        )

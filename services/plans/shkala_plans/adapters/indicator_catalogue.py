@@ -1,0 +1,120 @@
+"""The indicators catalogue as plans needs it: which indicator ids exist and which way each
+improves. Read from the indicators service (``GET /catalogue``, the service that owns the
+catalogue), with a short-lived region token signed like every Shkala token, and cached.
+
+Cache: the whole catalogue is kept for ``ttl_s`` (``SHKALA_PLANS_CATALOGUE_TTL_S``, 300); an
+id the cached copy does not hold makes one fresh read, at most every ``miss_refresh_s`` (10),
+so a new indicator is seen at once and a stream of unknown ids cannot flood indicators. When
+indicators does not answer, a cached copy (however old) is used; without one the lookup
+raises ``CatalogueUnavailable`` (HTTP 503: nothing is appended).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from shkala_contracts.events.plans import Better
+from shkala_plans.service_layer.services import CatalogueUnavailable
+from shkala_runtime.auth import Role, issue_token
+from shkala_runtime.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+# the catalogue says up/down; plans' events say higher/lower
+_BETTER = {
+    "up": Better.HIGHER,
+    "down": Better.LOWER,
+    "higher": Better.HIGHER,
+    "lower": Better.LOWER,
+}
+
+
+def parse_catalogue(doc: dict[str, Any]) -> dict[str, Better]:
+    """indicator id → better direction, from the indicators service's ``/catalogue`` answer."""
+    out: dict[str, Better] = {}
+    for item in doc.get("indicators", []):
+        better = _BETTER.get(str(item.get("better", "")).lower())
+        if isinstance(item.get("id"), str) and better is not None:
+            out[item["id"]] = better
+    return out
+
+
+class HttpIndicatorCatalogue:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        base_url: str,
+        *,
+        ttl_s: float = 300.0,
+        miss_refresh_s: float = 10.0,
+        timeout_s: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.base_url = base_url.rstrip("/")
+        self.ttl_s = ttl_s
+        self.miss_refresh_s = miss_refresh_s
+        self.timeout_s = timeout_s
+        self.transport = transport
+        self.clock = clock
+        self.reads = 0  # how many times indicators was asked (the cache's work, for tests)
+        self._known: dict[str, Better] | None = None
+        self._read_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def better(self, indicator_id: str) -> Better | None:
+        if (
+            self._known is None
+            or self.clock() - self._read_at >= self.ttl_s
+            or (
+                indicator_id not in self._known
+                and self.clock() - self._read_at >= self.miss_refresh_s
+            )
+        ):
+            await self._refresh()
+        assert self._known is not None
+        return self._known.get(indicator_id)
+
+    async def _refresh(self) -> None:
+        seen = self._read_at
+        async with self._lock:
+            if self._read_at != seen and self._known is not None:
+                return  # read by a concurrent lookup while this one waited
+            try:
+                self._known = parse_catalogue(await self._read())
+            except CatalogueUnavailable:
+                if self._known is None:
+                    raise
+                log.warning("indicators catalogue not refreshed; using the copy read earlier")
+            finally:
+                self._read_at = self.clock()
+
+    async def _read(self) -> dict[str, Any]:
+        self.reads += 1
+        token = issue_token(
+            self.settings, Role.REGION, subject="shkala-plans", ttl=dt.timedelta(minutes=5)
+        )
+        try:
+            async with httpx.AsyncClient(
+                base_url=self.base_url, timeout=self.timeout_s, transport=self.transport
+            ) as client:
+                r = await client.get("/catalogue", headers={"Authorization": f"Bearer {token}"})
+        except httpx.HTTPError as exc:
+            raise CatalogueUnavailable(
+                f"the indicators catalogue at {self.base_url} did not answer"
+                f" ({type(exc).__name__}); nothing was changed, try again shortly"
+            ) from exc
+        if r.status_code != 200:
+            raise CatalogueUnavailable(
+                f"the indicators catalogue at {self.base_url} answered {r.status_code};"
+                " nothing was changed, try again shortly"
+            )
+        return r.json()

@@ -1,0 +1,162 @@
+"""HTTP routes of recommendations, measures and their effectiveness, and the short summary of a
+direction's management cycle: parse the request, call one use case of
+``service_layer.recommendations`` / ``measures`` / ``cycle_view``, render the answer.
+
+A recommendation's or measure's indicator must be in the indicators catalogue (else 422
+naming the field and the value); the direction in which it improves is the catalogue's.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import Field
+
+from shkala_contracts.events.plans import Better
+from shkala_contracts.vocabulary import AcademicYear, Direction, OrgId
+from shkala_plans.entrypoints.plumbing import Body, DepsDep, region_of
+from shkala_plans.service_layer import cycle_view, measures, recommendations
+from shkala_runtime.auth import CurrentPrincipal
+
+router = APIRouter(tags=["plans"])
+
+CATALOGUE_DOWN: dict[int | str, dict[str, Any]] = {
+    503: {"description": "The indicators catalogue could not be asked; nothing was changed"}
+}
+
+
+# --------------------------------------------------------------------------- recommendations
+
+
+class RecommendationIn(Body):
+    municipality_id: OrgId
+    school_id: OrgId
+    direction: Direction
+    period: AcademicYear
+    indicator_id: str | None = Field(
+        default=None, description="An indicator of the indicators catalogue (its id)"
+    )
+    indicator_value: float | None = None
+    target_value: float | None = None
+    text: str = Field(min_length=1, max_length=20000)
+
+
+@router.post("/recommendations", status_code=201, responses=CATALOGUE_DOWN)
+async def issue_recommendation(
+    body: RecommendationIn, request: Request, who: CurrentPrincipal, d: DepsDep
+) -> dict[str, Any]:
+    rec = await recommendations.issue_recommendation(
+        d,
+        who,
+        region=region_of(request),
+        municipality=body.municipality_id,
+        school=body.school_id,
+        direction=body.direction,
+        period=body.period,
+        text=body.text,
+        indicator_id=body.indicator_id,
+        indicator_value=body.indicator_value,
+        target_value=body.target_value,
+    )
+    assert rec.issued is not None
+    return {"id": rec.id, "version": rec.version, **rec.issued.model_dump(mode="json")}
+
+
+@router.get("/recommendations")
+async def list_recommendations(
+    who: CurrentPrincipal, d: DepsDep, school_id: str | None = None
+) -> list[dict[str, Any]]:
+    return await recommendations.list_recommendations(d, who, school=school_id)
+
+
+# --------------------------------------------------------------------------- measures
+
+
+class MeasureIndicatorIn(Body):
+    indicator_id: str = Field(
+        min_length=1, max_length=80, description="An indicator of the indicators catalogue"
+    )
+    better: Better | None = Field(
+        default=None,
+        description="Which way it improves: the catalogue's. Leave it out; if given it must"
+        " agree with the catalogue",
+    )
+
+
+class MeasureIn(Body):
+    municipality_id: OrgId
+    title: str = Field(min_length=1, max_length=4000)
+    direction: Direction
+    target_schools: tuple[OrgId, ...] = Field(min_length=1)
+    indicators: tuple[MeasureIndicatorIn, ...] = Field(min_length=1)
+    baseline_period: AcademicYear
+    evaluation_period: AcademicYear
+    recommendation_ids: tuple[str, ...] = ()
+    roadmap_row: str | None = None
+
+
+@router.post("/measures", status_code=201, responses=CATALOGUE_DOWN)
+async def take_measure(
+    body: MeasureIn, request: Request, who: CurrentPrincipal, d: DepsDep
+) -> dict[str, Any]:
+    m = await measures.take_measure(
+        d,
+        who,
+        region=region_of(request),
+        municipality=body.municipality_id,
+        title=body.title,
+        direction=body.direction,
+        target_schools=body.target_schools,
+        indicators=[(i.indicator_id, i.better) for i in body.indicators],
+        baseline_period=body.baseline_period,
+        evaluation_period=body.evaluation_period,
+        recommendation_ids=body.recommendation_ids,
+        roadmap_row=body.roadmap_row,
+    )
+    assert m.taken is not None
+    return {"id": m.id, "version": m.version, **m.taken.model_dump(mode="json")}
+
+
+@router.get("/measures/{measure_id}")
+async def get_measure(measure_id: str, who: CurrentPrincipal, d: DepsDep) -> dict[str, Any]:
+    m, ev = await measures.get_measure(d, who, measure_id)
+    assert m.taken is not None
+    return {
+        "id": m.id,
+        "version": m.version,
+        **m.taken.model_dump(mode="json"),
+        "evaluation": ev.latest.model_dump(mode="json") if ev.latest else None,
+    }
+
+
+@router.post("/measures/{measure_id}/evaluate")
+async def evaluate_measure(measure_id: str, who: CurrentPrincipal, d: DepsDep) -> dict[str, Any]:
+    ev = await measures.evaluate_on_request(d, who, measure_id)
+    assert ev.latest is not None
+    return ev.latest.model_dump(mode="json")
+
+
+# --------------------------------------------------------------------------- management cycle
+
+
+@router.get("/cycle/{municipality_id}/{direction}")
+async def management_cycle(
+    municipality_id: str,
+    direction: Direction,
+    request: Request,
+    who: CurrentPrincipal,
+    d: DepsDep,
+    period: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    """The six steps of seed 002's technological map for one direction of one municipality:
+    coordinator and executors, goals (roadmap rows), indicators and their monitoring,
+    recommendations, measures and their effectiveness."""
+    return await cycle_view.management_cycle(
+        d,
+        who,
+        region=region_of(request),
+        municipality=municipality_id,
+        direction=direction,
+        period=period,
+    )

@@ -1,0 +1,188 @@
+"""Use cases of measures (меры, управленческие решения) and their effectiveness (анализ
+эффективности принятых мер): take a measure on target schools with linked indicators (each
+improving in the direction the indicators catalogue gives), read it with its latest
+evaluation, evaluate it on request, and evaluate every measure the indicators topic touches.
+A measure's status lifecycle is ``responsibles.change_measure_status``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+from shkala_contracts.events.indicators import IndicatorValueChanged, ListMembershipChanged
+from shkala_contracts.events.plans import Better
+from shkala_contracts.vocabulary import Direction
+from shkala_plans.adapters.event_store import ConcurrencyError
+from shkala_plans.adapters.indicator_values import listed_function
+from shkala_plans.domain.effectiveness import evaluate
+from shkala_plans.domain.model import (
+    Aggregate,
+    EffectivenessEvaluation,
+    Measure,
+    NotFound,
+    Recommendation,
+    Roadmap,
+)
+from shkala_plans.service_layer import tenancy
+from shkala_plans.service_layer.indicator_refs import linked_indicators
+from shkala_plans.service_layer.recommendations import PLANNERS
+from shkala_plans.service_layer.services import Deps, execute, load, load_for, new_id
+from shkala_runtime.auth import Principal
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class NotEvaluable(Exception):
+    """No target school has values for both periods yet (HTTP 409)."""
+
+
+async def _named(deps: Deps, cls: type[A], aggregate_id: str, who: Principal) -> A:
+    """A plan object named in a request body: it exists (else 422) and the caller reaches it."""
+    try:
+        return await load_for(deps, cls, aggregate_id, who)
+    except NotFound as exc:
+        raise tenancy.UnknownUnit(str(exc)) from exc
+
+
+async def take_measure(
+    deps: Deps,
+    who: Principal,
+    *,
+    region: str,
+    municipality: str,
+    title: str,
+    direction: Direction,
+    target_schools: tuple[str, ...],
+    indicators: Sequence[tuple[str, Better | None]],
+    baseline_period: str,
+    evaluation_period: str,
+    recommendation_ids: tuple[str, ...] = (),
+    roadmap_row: str | None = None,
+) -> Measure:
+    """A measure of the municipality on its schools, answering its recommendations and
+    roadmap rows. ``indicators``: (indicator id, the better direction the caller states or
+    None); the catalogue decides the direction. Evaluated at once if the values are there
+    (a measure taken after its evaluation period closed)."""
+    owner = await tenancy.authorize_new_plan(
+        deps.orgs,
+        who,
+        region=region,
+        municipality=municipality,
+        schools=target_schools,
+        roles=PLANNERS,
+        what="a measure",
+    )
+    for rec_id in recommendation_ids:
+        rec = await _named(deps, Recommendation, rec_id, who)
+        tenancy.require_within(owner, [tenancy.owner_of(rec)], "measure")
+    if roadmap_row:
+        roadmap = await _named(deps, Roadmap, roadmap_row.split("/", 1)[0], who)
+        tenancy.require_within(owner, [tenancy.owner_of(roadmap)], "measure")
+    linked = await linked_indicators(deps.catalogue, indicators)
+    m, _ = await execute(
+        deps,
+        Measure,
+        new_id("measure"),
+        lambda a: a.decide_take(
+            region=region,
+            municipality=municipality,
+            title=title,
+            direction=direction,
+            target_schools=target_schools,
+            indicators=linked,
+            baseline_period=baseline_period,
+            evaluation_period=evaluation_period,
+            recommendation_ids=recommendation_ids,
+            roadmap_row=roadmap_row,
+        ),
+        must_exist=False,
+    )
+    await evaluate_measure(deps, m.id, trigger="indicator_events", require_complete=True)
+    return m
+
+
+async def load_measure(deps: Deps, who: Principal, measure_id: str) -> Measure:
+    """A measure the caller may act on, with every target school within its reach."""
+    m = await load_for(deps, Measure, measure_id, who)
+    assert m.taken is not None
+    await tenancy.authorize_reach(deps.orgs, who, m.taken.target_schools)
+    return m
+
+
+async def get_measure(
+    deps: Deps, who: Principal, measure_id: str
+) -> tuple[Measure, EffectivenessEvaluation]:
+    m = await load_measure(deps, who, measure_id)
+    ev = await load(deps, EffectivenessEvaluation, EffectivenessEvaluation.id_for(measure_id))
+    return m, ev
+
+
+async def evaluate_on_request(
+    deps: Deps, who: Principal, measure_id: str
+) -> EffectivenessEvaluation:
+    """Evaluate with what is there (not every pair needs both values); NotEvaluable when no
+    pair has both yet."""
+    await load_measure(deps, who, measure_id)
+    ev = await evaluate_measure(deps, measure_id, trigger="request", require_complete=False)
+    if ev is None or ev.latest is None:
+        raise NotEvaluable("no target school has values for both periods yet")
+    return ev
+
+
+async def evaluate_measure(
+    deps: Deps, measure_id: str, *, trigger: str, require_complete: bool
+) -> EffectivenessEvaluation | None:
+    """Record the measure's effectiveness; a new event only when the figures change."""
+    measure = await load(deps, Measure, measure_id)
+    if measure.taken is None:
+        raise NotFound(f"{measure_id} does not exist")
+    t = measure.taken
+    values = await deps.values.values_for(
+        t.target_schools, (t.baseline_period, t.evaluation_period)
+    )
+    listed = listed_function(await deps.values.membership_for(t.target_schools))
+    result, complete = evaluate(t, values, listed, trigger=trigger)
+    if result is None or (require_complete and not complete):
+        return None
+    evaluation_id = EffectivenessEvaluation.id_for(measure_id)
+    for _attempt in range(3):
+        try:
+            agg, _ = await execute(
+                deps,
+                EffectivenessEvaluation,
+                evaluation_id,
+                lambda ev: ev.decide_record(measure, result),
+                must_exist=False,
+            )
+            return agg
+        except ConcurrencyError:
+            continue
+    raise ConcurrencyError(evaluation_id, -1)
+
+
+async def on_indicator_events(
+    deps: Deps, events: Sequence[IndicatorValueChanged | ListMembershipChanged]
+) -> list[str]:
+    """Keep the values, then evaluate every measure whose evaluation period they touch.
+    Returns the measures evaluated."""
+    relevant = [e for e in events if isinstance(e, IndicatorValueChanged | ListMembershipChanged)]
+    if not relevant:
+        return []
+    await deps.values.record(relevant)
+    periods = sorted({e.period for e in relevant})
+    schools = sorted({e.school_id for e in relevant if e.school_id})
+    measures = await deps.store.index_find(
+        {
+            "kind": Measure.kind,
+            "$or": [{"evaluation_period": {"$in": periods}}, {"baseline_period": {"$in": periods}}],
+            "target_schools": {"$in": schools},
+        }
+    )
+    done = []
+    for doc in measures:
+        if await evaluate_measure(
+            deps, doc["_id"], trigger="indicator_events", require_complete=True
+        ):
+            done.append(doc["_id"])
+    return done
