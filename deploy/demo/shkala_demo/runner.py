@@ -530,8 +530,10 @@ def wait_for_list(
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[dict[str, Any]]:
     """Poll until the list has members and the projection caught up: the consumer lag is 0 in
-    two polls running (or, when indicators exposes no lag, the members stayed the same for
-    three polls). After ``timeout_s`` go on with the members so far, or fail if there are none.
+    two polls running, or the members stayed the same for three polls (the lag gauge counts
+    the commit marker that ends an import's transaction as a message, so after the last
+    import it can stay at one per partition). After ``timeout_s`` go on with the members so
+    far, or fail if there are none.
     """
     indicators = api.c["indicators"]
     started = clock()
@@ -556,7 +558,7 @@ def wait_for_list(
             parts.append(why)
         text = ", ".join(parts) + f" [{elapsed:.0f}s]"
         OUT.status(text)
-        if ids and (caught_up >= 2 or (lag is None and stable >= 2)):
+        if ids and (caught_up >= 2 or stable >= 3):
             OUT.line(text)
             return members
         if elapsed > timeout_s:
