@@ -438,6 +438,7 @@ def _school_context(region: Region) -> Iterator[Row]:
         infra = rng.random() < (0.8 if poor else 0.15 if s.rural else 0.03)
         for y, year in enumerate(region.years):
             total = s.enrolled(y)
+            rolls = _by_grade(s, y)  # seed 002's denominators: graduates, rolls per parallel
 
             def count(rate: float, total: int = total, rng: random.Random = rng) -> int:
                 return min(total, round(total * rate * rng.uniform(0.5, 1.5)))
@@ -457,6 +458,9 @@ def _school_context(region: Region) -> Iterator[Row]:
                 "accreditation": "приостановлена"
                 if s.id in suspended and y == last
                 else "действует",
+                "graduates_9": len(rolls.get(9, ())) if s.max_grade >= 9 else None,
+                "graduates_11": len(rolls.get(11, ())) if s.max_grade >= 11 else None,
+                **{f"enrolled_grade_{g}": len(rolls.get(g, ())) for g in range(1, s.max_grade + 1)},
             }
 
 
