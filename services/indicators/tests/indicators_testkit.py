@@ -385,7 +385,8 @@ def expected_school_values(facts: list[Fact]) -> dict[tuple[str, str, str], tupl
         rdr = [r for r in res if r.procedure == "РДР" and r.mark is not None]
         rolls = [roll(c, g) for g in sorted({r.grade for r in rdr})]  # «обучающихся в классе»
         if rdr and None not in rolls:
-            put("rdr_mark2_share", sum(r.mark == 2 for r in rdr), sum(rolls))  # type: ignore[arg-type]
+            # «число обучающихся, получивших отметку «2»»: students, each once
+            put("rdr_mark2_share", len({r.student for r in rdr if r.mark == 2}), sum(rolls))  # type: ignore[arg-type]
         # seed 002: ВПР «за 2 года» (5 и 8 классы) / обучающихся в классе — this year and the
         # previous one, both needed
         prev = by.get((school, previous_year(year)), [])
@@ -403,7 +404,7 @@ def expected_school_values(facts: list[Fact]) -> dict[tuple[str, str, str], tupl
                 if not vpr or None in written:
                     ok = False
                     break
-                num += sum(r.mark == 2 for r in vpr)
+                num += len({r.student for r in vpr if r.mark == 2})
                 den += sum(written)  # type: ignore[arg-type]
             if ok:
                 put(ind, num, den)

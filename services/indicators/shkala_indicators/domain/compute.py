@@ -158,8 +158,11 @@ def mark2_year(ind: Indicator, sf: SchoolFacts, p: Mapping[str, Any]) -> YearCou
     ]
     if not rows:
         return None
-    twos = sum(1 for r in rows if r["mark"] == 2)
-    return YearCounts(twos, len(rows), frozenset(r["grade"] for r in rows), sf.context)
+    twos = [r for r in rows if r["mark"] == 2]
+    students = len({r["student"] for r in twos})
+    return YearCounts(
+        len(twos), students, len(rows), frozenset(r["grade"] for r in rows), sf.context
+    )
 
 
 def years_of(ind: Indicator, p: Mapping[str, Any]) -> int:

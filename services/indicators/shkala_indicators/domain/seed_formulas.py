@@ -56,9 +56,11 @@ def graduates(ctx: Mapping[str, Any] | None, grades: Iterable[int]) -> int | Non
 
 @dataclass(frozen=True, slots=True)
 class YearCounts:
-    """One year's part of a mark-"2" share: its "2"s, its results, the parallels written."""
+    """One year's part of a mark-"2" share: its results with a "2", the students with a
+    "2" (different students), its results, the parallels written, that year's context."""
 
     twos: float
+    students_with_two: float
     results: float
     grades: frozenset[int]
     context: Mapping[str, Any] | None
@@ -69,12 +71,14 @@ def mark2_parts(denominator: str, years: Sequence[YearCounts | None]) -> tuple[f
 
     Every year must have results; with ``enrolled`` each parallel written must have its
     roll in that year's context — otherwise there is no value (never a silent fallback).
+    With ``enrolled`` the numerator counts students («число обучающихся, получивших отметку
+    «2»»: one student with two "2"s counts once), with ``participants`` results over results.
     """
     num = den = 0.0
     for y in years:
         if y is None or not y.results:
             return None
-        num += y.twos
+        num += y.students_with_two if denominator == ENROLLED else y.twos
         if denominator == ENROLLED:
             for g in sorted(y.grades):
                 n = enrolled(y.context, g)

@@ -141,7 +141,7 @@ class Rules:
                 ):
                     out += (SUM, den, 1.0, SUM, self.key("m2g", den[1], row["grade"]), 1.0)
                     if mark == 2:
-                        out += (SUM, num, 1.0)
+                        out += (SUM, num, 1.0, DISTINCT, self.key(("m2s", num[1]), student), 1.0)
             if proc == "ВПР" and row.get("journal_mark") is not None:
                 jm = row["journal_mark"]
                 cmp = "lowered" if mark < jm else "confirmed" if mark == jm else "raised"
@@ -229,7 +229,8 @@ def _mark2_year(ind: Indicator, stats: CellStats | None) -> YearCounts | None:
         return None
     grades = frozenset(k[0] for k in _keyed(s, "m2g", ind.id))
     ctx = SchoolFacts(stats.kept.values()).context
-    return YearCounts(s.get(("m2n", ind.id), 0.0), results, grades, ctx)
+    students = stats.distinct.get(("m2s", ind.id), 0)
+    return YearCounts(s.get(("m2n", ind.id), 0.0), students, results, grades, ctx)
 
 
 def compute_values(

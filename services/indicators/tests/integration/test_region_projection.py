@@ -192,6 +192,21 @@ async def test_generated_region_matches_independent_computation(
                 }
             assert any(lists[(n, y)] for n in ("ШНОР", "ШНСУ") for y in YEARS), "lists non-empty"
 
+            # 3a. GET /catalogue names where every threshold, weight and list rule comes from
+            r = await http.get("/catalogue")
+            assert r.status_code == 200, r.text
+            body = r.json()
+            sourced = ("seed 00", "regional setting, not in the seeds")
+            for ind in body["indicators"]:
+                assert ind["sources"]["formula"].startswith(sourced), ind["id"]
+                if ind["threshold"]:
+                    assert ind["sources"]["threshold"].startswith(sourced), ind["id"]
+                if ind["criteria"]:
+                    assert ind["sources"]["criteria"].startswith(sourced), ind["id"]
+            assert all(rule["source"].startswith(sourced) for rule in body["lists"])
+            assert set(body["parameter_sources"]) == set(body["parameters"])
+            assert body["rating"]["source"].startswith(sourced)
+
             # 3b. ВПР per-task success (deficits below 50 %) per school and per municipality
             def task_rates(schools: set[str], year: str) -> dict[tuple[str, int, str], float]:
                 won: dict[tuple[str, int, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
