@@ -117,7 +117,7 @@ def test_a_rule_without_a_source_is_refused() -> None:
         cat.parse(raw)
     raw = _raw()
     del next(i for i in raw["indicators"] if i["id"] == "wellbeing_index")["sources"]["criteria"]
-    with pytest.raises(cat.CatalogueError, match="wellbeing_index.sources.criteria"):
+    with pytest.raises(cat.CatalogueError, match=r"wellbeing_index\.sources\.criteria"):
         cat.parse(raw)
     raw = _raw()
     raw["lists"]["ШНОР"]["source"] = "we decided"
