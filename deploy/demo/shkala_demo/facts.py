@@ -173,6 +173,10 @@ def _vpr(region: Region) -> Iterator[Row]:
                     inflate = 1.4 if s.nonobjective_vpr else 0.0
                     cdfs = _task_cdfs(protocol.subject, grade)
                     numbers = [(t.number, t.max_points) for t in protocol.tasks]
+                    # the class's teacher of the subject (used only with the teacher's consent)
+                    subject_teachers = sorted(
+                        t.id for t in _teachers_of(s, y) if t.subject == protocol.subject
+                    )
                     for st in grades[grade]:
                         if random_() < 0.06:  # absent on the day
                             continue
@@ -203,6 +207,9 @@ def _vpr(region: Region) -> Iterator[Row]:
                             "journal_mark": _journal_mark(rng, s, a),
                             "public_observer": observer,
                             "tasks": tuple(tasks),
+                            "teacher_id": subject_teachers[st.class_index % len(subject_teachers)]
+                            if subject_teachers
+                            else None,
                         }
 
 

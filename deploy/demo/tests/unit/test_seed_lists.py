@@ -79,3 +79,12 @@ def test_designed_shnsu_schools_are_found_by_the_relative_rule(which: str, demo:
         assert max(values[s].value for s in found) <= min(
             values[s].value for s in set(values) - found
         )
+
+
+def test_vpr_rows_name_the_class_teacher_so_consented_values_can_be_fed() -> None:
+    region = build_region(TINY)
+    vpr = list(rows(region, "vpr"))
+    taught = {r["teacher_id"] for r in vpr if r.get("teacher_id")}
+    assert len(taught) > 0.5 * len({r["school_id"] for r in vpr})  # most classes have one
+    consented = {r["teacher_id"] for r in rows(region, "consents") if r["granted"]}
+    assert taught & consented  # the consent-gated teacher indicator gets values
