@@ -210,3 +210,15 @@ def test_school_context_v2_carries_the_seed_denominators_and_corrects_v1() -> No
         SchoolContextReportedV2(**base, enrolled_grade_5=60, enrolled_grade_6=41)
     with pytest.raises(ValidationError):
         SchoolContextReported(**base, graduates_9=10)  # v1 stays as it was
+
+
+def test_ege_base_maths_takes_a_mark_and_no_test_score() -> None:
+    base = dict(
+        school_id="s1", academic_year="2025/26", procedure="ЕГЭ", grade=11, student="p" + "a" * 24,
+    )  # fmt: skip
+    ok = AssessmentResultRecorded(**base, subject="математика базовая", mark=4)
+    assert ok.test_score is None
+    with pytest.raises(ValidationError, match="mark"):
+        AssessmentResultRecorded(**base, subject="математика базовая", test_score=60)
+    with pytest.raises(ValidationError, match="test_score"):
+        AssessmentResultRecorded(**base, subject="математика профильная", mark=4)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from shkala_contracts.formats import FORMATS
+from shkala_contracts.vocabulary import EGE_MATHS_BASE
 from shkala_demo.protocols import (
     EGE_ELECTIVES,
     EGE_MATHS,
@@ -241,6 +242,7 @@ def _gia(region: Region) -> Iterator[Row]:
     ege_weights = list(_EGE_ELECTIVE_WEIGHTS.values())
     for s in region.schools:
         rng = _rng(region, "gia", s)
+        base_rng = _rng(region, "gia-base-maths", s)
         for y, year in enumerate(region.years):
             summer = start_year(year) + 1
             grades = _by_grade(s, y)
@@ -297,6 +299,23 @@ def _gia(region: Region) -> Iterator[Row]:
                         "student_id": st.id,
                         "held_on": dt.date(summer, month, day),
                         "test_score": score,
+                        "medalist": medalist,
+                        "public_observer": True,
+                    }
+                if EGE_MATHS not in subjects:
+                    # ЕГЭ базовая математика: a mark 2-5, no test score (its own draws, so
+                    # the other rows stay as they were)
+                    a = _subject_ability(st, MATHS) + base_rng.gauss(0.0, 0.5)
+                    yield {
+                        "school_id": s.id,
+                        "academic_year": year,
+                        "procedure": "ЕГЭ",
+                        "subject": EGE_MATHS_BASE,
+                        "grade": 11,
+                        "class_label": class_label(11, st),
+                        "student_id": st.id,
+                        "held_on": dt.date(summer, 6, 1),
+                        "mark": 2 if a < -1.4 else 3 if a < -0.3 else 4 if a < 0.7 else 5,
                         "medalist": medalist,
                         "public_observer": True,
                     }

@@ -46,6 +46,7 @@ CATALOGUE = (
 )
 YEARS = ("2024/25", "2025/26")
 MATH, RUS = "математика", "русский язык"
+BASE_MATHS = "математика базовая"
 
 
 def pseudo(rng: random.Random) -> str:
@@ -181,7 +182,9 @@ def generate(seed: int = 7, region: str = "demo", n_mun: int = 2, per_mun: int =
                         )
                 for _ in range(rng.randint(2, 7)):
                     st, medalist = pseudo(rng), rng.random() < 0.3
-                    for subject in (MATH, RUS, "физика"):
+                    maths = MATH if rng.random() < 0.6 else BASE_MATHS
+                    for subject in (maths, RUS, "физика"):
+                        base = subject == BASE_MATHS  # ЕГЭ базовая математика: a mark only
                         facts.append(
                             AssessmentResultRecorded(
                                 school_id=s,
@@ -190,7 +193,12 @@ def generate(seed: int = 7, region: str = "demo", n_mun: int = 2, per_mun: int =
                                 subject=subject,
                                 grade=11,
                                 student=st,
-                                test_score=max(0, min(100, round(rng.gauss(70 - 40 * weak, 15)))),
+                                test_score=None
+                                if base
+                                else max(0, min(100, round(rng.gauss(70 - 40 * weak, 15)))),
+                                mark=rng.choice((2, 3, 4, 5) if weak > 0.5 else (3, 4, 5))
+                                if base
+                                else None,
                                 medalist=medalist,
                             )
                         )
@@ -362,16 +370,21 @@ def expected_school_values(facts: list[Fact]) -> dict[tuple[str, str, str], tupl
         if ege and g11:
             put(
                 "ege_high_scorers_share",
-                len({r.student for r in ege if r.test_score >= prm["ege_high_score"]}),
+                len({r.student for r in ege if (r.test_score or 0) >= prm["ege_high_score"]}),
                 g11,
             )
         # ГИА minimum (maths, Russian)
-        gia = [r for r in res if r.subject in (MATH, RUS) and r.procedure in ("ОГЭ", "ЕГЭ", "ГВЭ")]
+        # seed 002: ГИА по математике (ЕГЭ: профильная и базовая) и русскому языку
+        gia = [
+            r for r in res
+            if r.subject in (MATH, RUS, BASE_MATHS) and r.procedure in ("ОГЭ", "ЕГЭ", "ГВЭ")
+        ]  # fmt: skip
         failed = set()
         for r in gia:
-            if (r.procedure == "ЕГЭ" and r.test_score < prm["ege_minimum"][r.subject]) or (
-                r.procedure != "ЕГЭ" and r.mark == 2
-            ):
+            if r.test_score is not None:  # ЕГЭ by score
+                if r.test_score < prm["ege_minimum"][r.subject]:
+                    failed.add(r.student)
+            elif r.mark == 2:  # ОГЭ, ГВЭ, ЕГЭ базовая математика by mark
                 failed.add(r.student)
         if gia and g9 is not None and g11 is not None:
             put("gia_below_minimum_share", len(failed), g9 + g11)
@@ -425,8 +438,10 @@ def expected_school_values(facts: list[Fact]) -> dict[tuple[str, str, str], tupl
         put("vpr_raised_share", sum(r.mark > r.journal_mark for r in vj), len(vj))
         medal: dict[str, int] = {}
         for r in ege:
-            if r.medalist:
-                medal[r.student] = min(medal.get(r.student, 100), r.test_score)
+            if r.medalist:  # a mark-only result (базовая математика) has no score to check
+                medal[r.student] = min(
+                    medal.get(r.student, 100), 100 if r.test_score is None else r.test_score
+                )
         put(
             "medalists_not_confirming_share",
             sum(v < prm["medalist_confirm_score"] for v in medal.values()),

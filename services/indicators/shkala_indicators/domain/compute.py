@@ -111,7 +111,10 @@ def _results(sf: SchoolFacts, procedure: str) -> list[Fact]:
 def _ege_high(ind: Indicator, sf: SchoolFacts, p: Mapping[str, Any]) -> Value | None:
     by_student: dict[str, int] = {}
     for r in _results(sf, "ЕГЭ"):
-        by_student[r["student"]] = max(by_student.get(r["student"], -1), r["test_score"])
+        score = r.get("test_score")  # none for ЕГЭ базовая математика (a mark only)
+        by_student[r["student"]] = max(
+            by_student.get(r["student"], -1), -1 if score is None else score
+        )
     if not by_student:
         return None
     high = sum(1 for s in by_student.values() if s >= p["ege_high_score"])
@@ -132,7 +135,9 @@ def _gia_below(ind: Indicator, sf: SchoolFacts, p: Mapping[str, Any]) -> Value |
         if r["procedure"] in ("ОГЭ", "ГВЭ"):
             failed = r.get("mark") == 2
         elif r["procedure"] == "ЕГЭ":
-            failed = r["test_score"] < minimum.get(r["subject"], 0)
+            score = r.get("test_score")
+            # ЕГЭ базовая математика has a mark, not a score: "2" is below the threshold
+            failed = r.get("mark") == 2 if score is None else score < minimum.get(r["subject"], 0)
         else:
             continue
         graduates[r["student"]] = graduates.get(r["student"], False) or failed
@@ -232,7 +237,10 @@ def _medalists(ind: Indicator, sf: SchoolFacts, p: Mapping[str, Any]) -> Value |
     lowest: dict[str, int] = {}
     for r in _results(sf, "ЕГЭ"):
         if r.get("medalist"):
-            lowest[r["student"]] = min(lowest.get(r["student"], 101), r["test_score"])
+            score = r.get("test_score")  # a mark-only result (базовая математика) is not checked
+            lowest[r["student"]] = min(
+                lowest.get(r["student"], 101), 101 if score is None else score
+            )
     if not lowest:
         return None
     bad = sum(1 for s in lowest.values() if s < p["medalist_confirm_score"])

@@ -126,9 +126,9 @@ class Rules:
                     out += (DISTINCT, self.key("med_bad", student), 1.0)
         if subject in self.gia_subjects and proc in ("ОГЭ", "ГВЭ", "ЕГЭ"):
             out += (DISTINCT, self.key("gia", student), 1.0)
-            if proc == "ЕГЭ":
-                failed = score is not None and score < self.minimum.get(subject, 0)
-            else:
+            if proc == "ЕГЭ" and score is not None:
+                failed = score < self.minimum.get(subject, 0)
+            else:  # ОГЭ, ГВЭ and ЕГЭ базовая математика: a mark
                 failed = mark == 2
             if failed:
                 out += (DISTINCT, self.key("gia_f", student), 1.0)

@@ -163,10 +163,11 @@ CASES: dict[str, Callable[[], Case]] = {
             res("ЕГЭ", MATH, "a", 11, test_score=85),  # a high scorer (one subject suffices)
             res("ЕГЭ", RUS, "a", 11, test_score=70),
             res("ЕГЭ", MATH, "b", 11, test_score=20),
+            res("ЕГЭ", "математика базовая", "z", 11, mark=5),  # a mark, no score
         ],
         1,
         8,  # «общее количество выпускников»: 8 graduates of grade 11 in the context
-        ("хотя бы по одному предмету",),
+        ("хотя бы по одному предмету", "базовая математика"),
         ("Выпускников 11 кл.", "нет значения"),
     ),
     "gia_below_minimum_share": lambda: Case(
@@ -178,10 +179,13 @@ CASES: dict[str, Callable[[], Case]] = {
             res("ОГЭ", RUS, "d", 9, mark=4),
             res("ЕГЭ", "физика", "e", 11, test_score=10),  # not maths or Russian
             res("ГВЭ", MATH, "f", 9),  # ГВЭ without a mark: not counted as failed
+            res("ЕГЭ", "математика базовая", "g", 11, mark=2),  # base level: "2" fails
+            res("ЕГЭ", "математика базовая", "h", 11, mark=3),
+            res("ЕГЭ", "математика профильная", "i", 11, test_score=26),  # below 27
         ],
-        2,
+        4,
         10 + 8,
-        ("математике или русскому", "ГВЭ без отметки", "без минимума"),
+        ("профильной и базовой", "ГВЭ без отметки", "без минимума", "базовая математика"),
         ("Выпускников 9 кл.", "Выпускников 11 кл."),
     ),
     "vpr_mark2_share_2y_math": lambda: _two_year(MATH),
@@ -245,11 +249,12 @@ CASES: dict[str, Callable[[], Case]] = {
             res("ЕГЭ", MATH, "m1", 11, test_score=90, medalist=True),
             res("ЕГЭ", RUS, "m1", 11, test_score=60, medalist=True),  # one score below 70
             res("ЕГЭ", MATH, "m2", 11, test_score=80, medalist=True),
+            res("ЕГЭ", "математика базовая", "m2", 11, mark=4, medalist=True),  # not checked
             res("ЕГЭ", MATH, "x", 11, test_score=20),  # not a medalist
         ],
         1,
         2,
-        ("хотя бы один балл ЕГЭ",),
+        ("хотя бы один тестовый балл ЕГЭ", "базовая математика"),
         ("медалисты, сдававшие ЕГЭ",),
     ),
     "observed_procedures_share": lambda: Case(
