@@ -22,7 +22,7 @@ from shkala_contracts.events.assessment import (
 )
 from shkala_contracts.events.attendance import LessonsMissed
 from shkala_contracts.events.org_units import SchoolRegistered
-from shkala_contracts.events.school_context import SchoolContextReported
+from shkala_contracts.events.school_context import ROLL_GRADES, SchoolContextReportedV2
 from shkala_contracts.events.staffing import (
     BurnoutDiagnosed,
     IndividualRouteOpened,
@@ -93,6 +93,10 @@ GRADE = Column("Параллель", "grade", example="5")
 CLASS = Column("Класс", "class_label", required=False, example="5А")
 STUDENT = Column("Код участника", "student_id", example="123456", aliases=("Код обучающегося",))
 TEACHER = Column("Код педагога", "teacher_id", example="T-0042")
+CLASS_TEACHER = Column(
+    "Код педагога", "teacher_id", required=False, example="T-0042", aliases=("Учитель (код)",)
+)
+"""The class's teacher on a result: pseudonymised; used only with the teacher's consent."""
 DATE = Column("Дата", "held_on", required=False, example="15.04.2026")
 
 
@@ -134,6 +138,7 @@ FORMATS: dict[str, UploadFormat] = {
             Column("Отметка", "mark", example="4"),
             Column("Отметка по журналу", "journal_mark", required=False, example="4"),
             Column("Общественное наблюдение", "public_observer", required=False, example="да"),
+            CLASS_TEACHER,
             fixed={"procedure": "ВПР"},
             task_columns=True,
         ),
@@ -171,6 +176,7 @@ FORMATS: dict[str, UploadFormat] = {
             Column("Отметка", "mark", required=False, example="3"),
             Column("Отметка по журналу", "journal_mark", required=False, example="4"),
             Column("Общественное наблюдение", "public_observer", required=False, example="нет"),
+            CLASS_TEACHER,
         ),
         _fmt(
             "olympiads",
@@ -204,8 +210,8 @@ FORMATS: dict[str, UploadFormat] = {
         ),
         _fmt(
             "school-context",
-            "Контекстные данные ОО (ШНСУ)",
-            SchoolContextReported,
+            "Контекстные данные ОО (ШНСУ; выпускники и обучающиеся по параллелям)",
+            SchoolContextReportedV2,
             SCHOOL,
             YEAR,
             Column("Дата", "as_of", example="01.09.2025"),
@@ -218,6 +224,19 @@ FORMATS: dict[str, UploadFormat] = {
             Column("Малокомплектная", "small_school", example="нет"),
             Column("Дефицит инфраструктуры", "infrastructure_deficit", example="нет"),
             Column("Аккредитация", "accreditation", required=False, example="действует"),
+            # seed 002's denominators: «общее количество выпускников», «… обучающихся в классе»
+            Column("Выпускников 9 кл.", "graduates_9", required=False, example="52"),
+            Column("Выпускников 11 кл.", "graduates_11", required=False, example="24"),
+            *(
+                Column(
+                    f"Обучающихся в {g} кл.",
+                    f"enrolled_grade_{g}",
+                    required=False,
+                    example=str(50 + g),
+                    aliases=(f"Обучающихся {g} кл.", f"Списочный состав {g} кл."),
+                )
+                for g in ROLL_GRADES
+            ),
         ),
         _fmt(
             "staffing-positions",

@@ -54,6 +54,12 @@ class Procedure(StrEnum):
     CONTEST = "Конкурс"
 
 
+EGE_MATHS_PROFILE = "математика профильная"
+"""ЕГЭ по математике профильного уровня: a test score 0-100, like every other ЕГЭ subject."""
+EGE_MATHS_BASE = "математика базовая"
+"""ЕГЭ по математике базового уровня: a mark 2-5 and no test score."""
+
+
 class OlympiadStage(StrEnum):
     SCHOOL = "школьный"
     MUNICIPAL = "муниципальный"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from pydantic import ValidationError
@@ -167,7 +168,7 @@ def test_envelope_without_required_headers_names_them() -> None:
 def test_every_event_type_is_versioned_and_has_a_topic() -> None:
     topic_names = {t.name for t in all_topics()}
     for event_type, cls in EVENT_TYPES.items():
-        assert event_type.endswith(".v1"), event_type
+        assert re.fullmatch(r".+\.v[1-9][0-9]*", event_type), event_type
         assert cls.topic in topic_names, (event_type, cls.topic)
         assert f"{cls.topic}.dlq" in topic_names
 
@@ -188,3 +189,36 @@ def test_asyncapi_names_every_event_and_the_cloudevents_headers() -> None:
     assert names == set(EVENT_TYPES)
     headers = doc["components"]["schemas"]["CloudEventsKafkaHeaders"]
     assert "ce_type" in headers["required"]
+
+
+def test_school_context_v2_carries_the_seed_denominators_and_corrects_v1() -> None:
+    """v2 adds graduates and rolls per parallel (seed 002's denominators); a v1 subscriber's
+    schema forbids extra fields, hence a new type; same stream as v1 (a v2 report corrects)."""
+    from shkala_contracts.events.school_context import SchoolContextReportedV2
+
+    base = dict(
+        school_id="s1", academic_year="2025/26", as_of=dt.date(2025, 9, 1), students_total=100,
+        on_juvenile_register=0, migrant_or_low_russian=0, special_needs_confirmed=0,
+        not_attested=0, remote=False, small_school=False, infrastructure_deficit=False,
+    )  # fmt: skip
+    v2 = SchoolContextReportedV2(**base, graduates_9=10, enrolled_grade_9=12, enrolled_grade_5=20)
+    assert v2.event_type == "ru.shkala.fact.school_context.v2"
+    assert v2.originator_id() == SchoolContextReported(**base).originator_id()
+    with pytest.raises(ValidationError, match="graduates_9 exceeds enrolled_grade_9"):
+        SchoolContextReportedV2(**base, graduates_9=13, enrolled_grade_9=12)
+    with pytest.raises(ValidationError, match="more than students_total"):
+        SchoolContextReportedV2(**base, enrolled_grade_5=60, enrolled_grade_6=41)
+    with pytest.raises(ValidationError):
+        SchoolContextReported(**base, graduates_9=10)  # v1 stays as it was
+
+
+def test_ege_base_maths_takes_a_mark_and_no_test_score() -> None:
+    base = dict(
+        school_id="s1", academic_year="2025/26", procedure="ЕГЭ", grade=11, student="p" + "a" * 24,
+    )  # fmt: skip
+    ok = AssessmentResultRecorded(**base, subject="математика базовая", mark=4)
+    assert ok.test_score is None
+    with pytest.raises(ValidationError, match="mark"):
+        AssessmentResultRecorded(**base, subject="математика базовая", test_score=60)
+    with pytest.raises(ValidationError, match="test_score"):
+        AssessmentResultRecorded(**base, subject="математика профильная", mark=4)

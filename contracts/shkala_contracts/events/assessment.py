@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shkala_contracts.base import Fact
 from shkala_contracts.vocabulary import (
+    EGE_MATHS_BASE,
     AcademicYear,
     Grade,
     Mark,
@@ -87,7 +88,11 @@ class AssessmentResultRecorded(Fact):
             raise ValueError("olympiad_stage is required for ВсОШ")
         if not olympiad and (self.olympiad_stage or self.olympiad_status):
             raise ValueError("olympiad_stage/status only apply to olympiads and contests")
-        if self.procedure is Procedure.EGE and self.test_score is None:
+        if self.procedure is Procedure.EGE and self.subject == EGE_MATHS_BASE:
+            # the base level is marked 2-5 and has no test score (ЕГЭ базовая математика)
+            if self.mark is None or self.test_score is not None:
+                raise ValueError(f"ЕГЭ «{EGE_MATHS_BASE}» takes a mark (2-5) and no test_score")
+        elif self.procedure is Procedure.EGE and self.test_score is None:
             raise ValueError("ЕГЭ needs test_score (0-100)")
         if self.procedure in (Procedure.VPR, Procedure.OGE, Procedure.GVE) and self.mark is None:
             raise ValueError(f"{self.procedure.value} needs a mark (2-5)")

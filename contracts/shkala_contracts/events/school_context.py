@@ -49,3 +49,47 @@ class SchoolContextReported(Fact):
             if getattr(self, name) > self.students_total:
                 raise ValueError(f"{name} exceeds students_total")
         return self
+
+
+ROLL_GRADES = tuple(range(1, 12))
+"""Parallels whose roll (списочный состав) a context report may carry."""
+
+
+class SchoolContextReportedV2(SchoolContextReported):
+    """v1 plus the denominators seed 002 writes: graduates of grades 9 and 11 («общее
+    количество выпускников») and the roll of each parallel («общее количество обучающихся
+    в классе»). All optional: a school that does not report them gets no value for the
+    indicators that need them (never a silent fallback to test-takers).
+
+    A new type (not an edit of v1): v1's schema forbids extra fields, so a v1 subscriber
+    would reject these. Same natural key and stream as v1: a v2 report corrects a v1 one.
+    """
+
+    event_type: ClassVar[str] = "ru.shkala.fact.school_context.v2"
+
+    graduates_9: int | None = Field(default=None, ge=0, description="Выпускников 9 кл.")
+    graduates_11: int | None = Field(default=None, ge=0, description="Выпускников 11 кл.")
+    enrolled_grade_1: int | None = Field(default=None, ge=0, description="Обучающихся в 1 кл.")
+    enrolled_grade_2: int | None = Field(default=None, ge=0, description="Обучающихся в 2 кл.")
+    enrolled_grade_3: int | None = Field(default=None, ge=0, description="Обучающихся в 3 кл.")
+    enrolled_grade_4: int | None = Field(default=None, ge=0, description="Обучающихся в 4 кл.")
+    enrolled_grade_5: int | None = Field(default=None, ge=0, description="Обучающихся в 5 кл.")
+    enrolled_grade_6: int | None = Field(default=None, ge=0, description="Обучающихся в 6 кл.")
+    enrolled_grade_7: int | None = Field(default=None, ge=0, description="Обучающихся в 7 кл.")
+    enrolled_grade_8: int | None = Field(default=None, ge=0, description="Обучающихся в 8 кл.")
+    enrolled_grade_9: int | None = Field(default=None, ge=0, description="Обучающихся в 9 кл.")
+    enrolled_grade_10: int | None = Field(default=None, ge=0, description="Обучающихся в 10 кл.")
+    enrolled_grade_11: int | None = Field(default=None, ge=0, description="Обучающихся в 11 кл.")
+
+    @model_validator(mode="after")
+    def _rolls_within_total(self) -> SchoolContextReportedV2:
+        rolls = [getattr(self, f"enrolled_grade_{g}") for g in ROLL_GRADES]
+        if sum(n for n in rolls if n is not None) > self.students_total:
+            raise ValueError("the rolls of the parallels add up to more than students_total")
+        for g in (9, 11):
+            grads, roll = getattr(self, f"graduates_{g}"), getattr(self, f"enrolled_grade_{g}")
+            if grads is not None and roll is not None and grads > roll:
+                raise ValueError(f"graduates_{g} exceeds enrolled_grade_{g}")
+            if grads is not None and grads > self.students_total:
+                raise ValueError(f"graduates_{g} exceeds students_total")
+        return self

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from shkala_contracts.formats import FORMATS
+from shkala_contracts.vocabulary import EGE_MATHS_BASE
 from shkala_demo.protocols import (
     EGE_ELECTIVES,
     EGE_MATHS,
@@ -173,6 +174,10 @@ def _vpr(region: Region) -> Iterator[Row]:
                     inflate = 1.4 if s.nonobjective_vpr else 0.0
                     cdfs = _task_cdfs(protocol.subject, grade)
                     numbers = [(t.number, t.max_points) for t in protocol.tasks]
+                    # the class's teacher of the subject (used only with the teacher's consent)
+                    subject_teachers = sorted(
+                        t.id for t in _teachers_of(s, y) if t.subject == protocol.subject
+                    )
                     for st in grades[grade]:
                         if random_() < 0.06:  # absent on the day
                             continue
@@ -203,6 +208,9 @@ def _vpr(region: Region) -> Iterator[Row]:
                             "journal_mark": _journal_mark(rng, s, a),
                             "public_observer": observer,
                             "tasks": tuple(tasks),
+                            "teacher_id": subject_teachers[st.class_index % len(subject_teachers)]
+                            if subject_teachers
+                            else None,
                         }
 
 
@@ -234,6 +242,7 @@ def _gia(region: Region) -> Iterator[Row]:
     ege_weights = list(_EGE_ELECTIVE_WEIGHTS.values())
     for s in region.schools:
         rng = _rng(region, "gia", s)
+        base_rng = _rng(region, "gia-base-maths", s)
         for y, year in enumerate(region.years):
             summer = start_year(year) + 1
             grades = _by_grade(s, y)
@@ -290,6 +299,23 @@ def _gia(region: Region) -> Iterator[Row]:
                         "student_id": st.id,
                         "held_on": dt.date(summer, month, day),
                         "test_score": score,
+                        "medalist": medalist,
+                        "public_observer": True,
+                    }
+                if EGE_MATHS not in subjects:
+                    # ЕГЭ базовая математика: a mark 2-5, no test score (its own draws, so
+                    # the other rows stay as they were)
+                    a = _subject_ability(st, MATHS) + base_rng.gauss(0.0, 0.5)
+                    yield {
+                        "school_id": s.id,
+                        "academic_year": year,
+                        "procedure": "ЕГЭ",
+                        "subject": EGE_MATHS_BASE,
+                        "grade": 11,
+                        "class_label": class_label(11, st),
+                        "student_id": st.id,
+                        "held_on": dt.date(summer, 6, 1),
+                        "mark": 2 if a < -1.4 else 3 if a < -0.3 else 4 if a < 0.7 else 5,
                         "medalist": medalist,
                         "public_observer": True,
                     }
@@ -438,6 +464,7 @@ def _school_context(region: Region) -> Iterator[Row]:
         infra = rng.random() < (0.8 if poor else 0.15 if s.rural else 0.03)
         for y, year in enumerate(region.years):
             total = s.enrolled(y)
+            rolls = _by_grade(s, y)  # seed 002's denominators: graduates, rolls per parallel
 
             def count(rate: float, total: int = total, rng: random.Random = rng) -> int:
                 return min(total, round(total * rate * rng.uniform(0.5, 1.5)))
@@ -457,6 +484,9 @@ def _school_context(region: Region) -> Iterator[Row]:
                 "accreditation": "приостановлена"
                 if s.id in suspended and y == last
                 else "действует",
+                "graduates_9": len(rolls.get(9, ())) if s.max_grade >= 9 else None,
+                "graduates_11": len(rolls.get(11, ())) if s.max_grade >= 11 else None,
+                **{f"enrolled_grade_{g}": len(rolls.get(g, ())) for g in range(1, s.max_grade + 1)},
             }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from shkala_contracts.events.org_units import (
     RegionRegistered,
     SchoolRegistered,
 )
-from shkala_contracts.events.school_context import SchoolContextReported
+from shkala_contracts.events.school_context import SchoolContextReported, SchoolContextReportedV2
 from shkala_contracts.events.staffing import (
     IndividualRouteOpened,
     MentoringPairFormed,
@@ -45,6 +46,7 @@ CATALOGUE = (
 )
 YEARS = ("2024/25", "2025/26")
 MATH, RUS = "математика", "русский язык"
+BASE_MATHS = "математика базовая"
 
 
 def pseudo(rng: random.Random) -> str:
@@ -115,8 +117,12 @@ def generate(seed: int = 7, region: str = "demo", n_mun: int = 2, per_mun: int =
             for y_i, year in enumerate(YEARS):
                 start = 2024 + y_i
                 total = rng.randint(60, 400)
+                rolls = {g: rng.randint(9, 14) for g in (5, 6, 7, 8)}  # ≥ the ВПР writers
                 facts.append(
-                    SchoolContextReported(
+                    SchoolContextReportedV2(
+                        graduates_9=rng.randint(8, 12),  # ≥ the ОГЭ takers below
+                        graduates_11=rng.randint(7, 10),  # ≥ the ЕГЭ takers below
+                        **{f"enrolled_grade_{g}": n for g, n in rolls.items()},
                         school_id=s,
                         academic_year=year,
                         as_of=dt.date(start, 9, 20),
@@ -176,7 +182,9 @@ def generate(seed: int = 7, region: str = "demo", n_mun: int = 2, per_mun: int =
                         )
                 for _ in range(rng.randint(2, 7)):
                     st, medalist = pseudo(rng), rng.random() < 0.3
-                    for subject in (MATH, RUS, "физика"):
+                    maths = MATH if rng.random() < 0.6 else BASE_MATHS
+                    for subject in (maths, RUS, "физика"):
+                        base = subject == BASE_MATHS  # ЕГЭ базовая математика: a mark only
                         facts.append(
                             AssessmentResultRecorded(
                                 school_id=s,
@@ -185,7 +193,12 @@ def generate(seed: int = 7, region: str = "demo", n_mun: int = 2, per_mun: int =
                                 subject=subject,
                                 grade=11,
                                 student=st,
-                                test_score=max(0, min(100, round(rng.gauss(70 - 40 * weak, 15)))),
+                                test_score=None
+                                if base
+                                else max(0, min(100, round(rng.gauss(70 - 40 * weak, 15)))),
+                                mark=rng.choice((2, 3, 4, 5) if weak > 0.5 else (3, 4, 5))
+                                if base
+                                else None,
                                 medalist=medalist,
                             )
                         )
@@ -318,8 +331,18 @@ def generate(seed: int = 7, region: str = "demo", n_mun: int = 2, per_mun: int =
 
 
 # ----------------------------------------------------------------- expectations
+@functools.cache
+def _catalogue_text() -> str:
+    return CATALOGUE.read_text(encoding="utf-8")
+
+
 def catalogue_raw() -> dict[str, Any]:
-    return yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
+    return yaml.safe_load(_catalogue_text())
+
+
+@functools.cache
+def _units() -> dict[str, str]:
+    return {i["id"]: i["unit"] for i in catalogue_raw()["indicators"]}
 
 
 def expected_school_values(facts: list[Fact]) -> dict[tuple[str, str, str], tuple[float, float]]:
@@ -341,21 +364,30 @@ def expected_school_values(facts: list[Fact]) -> dict[tuple[str, str, str], tupl
         c = ctx[0] if ctx else None
         # ЕГЭ high scorers: graduates with any score >= cut
         ege = [r for r in res if r.procedure == "ЕГЭ"]
-        grads = {r.student for r in ege}
-        put(
-            "ege_high_scorers_share",
-            len({r.student for r in ege if r.test_score >= prm["ege_high_score"]}),
-            len(grads),
-        )
+        # seed 002: «/ общее количество выпускников» — graduates from the school context
+        g9 = getattr(c, "graduates_9", None) if c else None
+        g11 = getattr(c, "graduates_11", None) if c else None
+        if ege and g11:
+            put(
+                "ege_high_scorers_share",
+                len({r.student for r in ege if (r.test_score or 0) >= prm["ege_high_score"]}),
+                g11,
+            )
         # ГИА minimum (maths, Russian)
-        gia = [r for r in res if r.subject in (MATH, RUS) and r.procedure in ("ОГЭ", "ЕГЭ", "ГВЭ")]
+        # seed 002: ГИА по математике (ЕГЭ: профильная и базовая) и русскому языку
+        gia = [
+            r for r in res
+            if r.subject in (MATH, RUS, BASE_MATHS) and r.procedure in ("ОГЭ", "ЕГЭ", "ГВЭ")
+        ]  # fmt: skip
         failed = set()
         for r in gia:
-            if (r.procedure == "ЕГЭ" and r.test_score < prm["ege_minimum"][r.subject]) or (
-                r.procedure != "ЕГЭ" and r.mark == 2
-            ):
+            if r.test_score is not None:  # ЕГЭ by score
+                if r.test_score < prm["ege_minimum"][r.subject]:
+                    failed.add(r.student)
+            elif r.mark == 2:  # ОГЭ, ГВЭ, ЕГЭ базовая математика by mark
                 failed.add(r.student)
-        put("gia_below_minimum_share", len(failed), len({r.student for r in gia}))
+        if gia and g9 is not None and g11 is not None:
+            put("gia_below_minimum_share", len(failed), g9 + g11)
         for ind, subj in (("vpr_mark2_share_math", MATH), ("vpr_mark2_share_rus", RUS)):
             rs = [
                 r
@@ -364,15 +396,52 @@ def expected_school_values(facts: list[Fact]) -> dict[tuple[str, str, str], tupl
             ]
             put(ind, sum(r.mark == 2 for r in rs), len(rs))
         rdr = [r for r in res if r.procedure == "РДР" and r.mark is not None]
-        put("rdr_mark2_share", sum(r.mark == 2 for r in rdr), len(rdr))
+        rolls = [roll(c, g) for g in sorted({r.grade for r in rdr})]  # «обучающихся в классе»
+        if rdr and None not in rolls:
+            # «число обучающихся, получивших отметку «2»»: students, each once
+            put("rdr_mark2_share", len({r.student for r in rdr if r.mark == 2}), sum(rolls))  # type: ignore[arg-type]
+        # seed 002: ВПР «за 2 года» (5 и 8 классы) / обучающихся в классе — this year and the
+        # previous one, both needed
+        prev = by.get((school, previous_year(year)), [])
+        pctx = next((r for r in prev if isinstance(r, SchoolContextReported)), None)
+        for ind, subj in (("vpr_mark2_share_2y_math", MATH), ("vpr_mark2_share_2y_rus", RUS)):
+            num = den = 0
+            ok = True
+            for rows_y, ctx_y in ((rows, c), (prev, pctx)):
+                vpr = [
+                    r for r in rows_y
+                    if isinstance(r, AssessmentResultRecorded) and r.procedure == "ВПР"
+                    and r.subject == subj and r.grade in (5, 8)
+                ]  # fmt: skip
+                written = [roll(ctx_y, g) for g in sorted({r.grade for r in vpr})]
+                if not vpr or None in written:
+                    ok = False
+                    break
+                num += len({r.student for r in vpr if r.mark == 2})
+                den += sum(written)  # type: ignore[arg-type]
+            if ok:
+                put(ind, num, den)
+        for ind, subj in (
+            ("vpr_journal_correlation_math", MATH),
+            ("vpr_journal_correlation_rus", RUS),
+        ):
+            pairs = [
+                (r.mark, r.journal_mark) for r in res
+                if r.procedure == "ВПР" and r.subject == subj and r.journal_mark is not None
+            ]  # fmt: skip
+            rho = spearman(pairs)
+            if len(pairs) >= 10 and rho is not None:
+                put(ind, rho * len(pairs), len(pairs))
         vj = [r for r in res if r.procedure == "ВПР" and r.journal_mark is not None]
         put("vpr_lowered_share", sum(r.mark < r.journal_mark for r in vj), len(vj))
         put("vpr_confirmed_share", sum(r.mark == r.journal_mark for r in vj), len(vj))
         put("vpr_raised_share", sum(r.mark > r.journal_mark for r in vj), len(vj))
         medal: dict[str, int] = {}
         for r in ege:
-            if r.medalist:
-                medal[r.student] = min(medal.get(r.student, 100), r.test_score)
+            if r.medalist:  # a mark-only result (базовая математика) has no score to check
+                medal[r.student] = min(
+                    medal.get(r.student, 100), 100 if r.test_score is None else r.test_score
+                )
         put(
             "medalists_not_confirming_share",
             sum(v < prm["medalist_confirm_score"] for v in medal.values()),
@@ -380,7 +449,7 @@ def expected_school_values(facts: list[Fact]) -> dict[tuple[str, str, str], tupl
         )
         sittings: dict[tuple[str, str, int], bool] = {}
         for r in res:
-            if r.procedure in ("ВсОШ", "Конкурс", "НИКО", "МСИ"):
+            if r.procedure in ("ВсОШ", "Конкурс"):  # olympiads and contests are not procedures
                 continue
             k = (r.procedure, r.subject, r.grade)
             sittings[k] = sittings.get(k, False) or bool(r.public_observer)
@@ -463,13 +532,51 @@ def expected_school_values(facts: list[Fact]) -> dict[tuple[str, str, str], tupl
     return out
 
 
-@functools.cache  # read once: as_value asks for every value it scales
+def previous_year(year: str) -> str:
+    start = int(year[:4]) - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def roll(ctx: Any, grade: int) -> int | None:
+    """«общее количество обучающихся в классе»: the parallel's roll in the context."""
+    return getattr(ctx, f"enrolled_grade_{grade}", None) if ctx is not None else None
+
+
+def spearman(pairs: list[tuple[int, int]]) -> float | None:
+    """Spearman's ρ the textbook way: rank each side (ties get their average rank), then
+    Pearson's r of the ranks."""
+
+    def ranks(xs: list[int]) -> list[float]:
+        order = sorted(range(len(xs)), key=lambda i: xs[i])
+        out = [0.0] * len(xs)
+        i = 0
+        while i < len(order):
+            j = i
+            while j + 1 < len(order) and xs[order[j + 1]] == xs[order[i]]:
+                j += 1
+            for k in range(i, j + 1):
+                out[order[k]] = (i + j) / 2 + 1
+            i = j + 1
+        return out
+
+    if len(pairs) < 2:
+        return None
+    a, b = ranks([p[0] for p in pairs]), ranks([p[1] for p in pairs])
+    ma, mb = sum(a) / len(a), sum(b) / len(b)
+    cov = sum((x - ma) * (y - mb) for x, y in zip(a, b, strict=True))
+    va = sum((x - ma) ** 2 for x in a)
+    vb = sum((y - mb) ** 2 for y in b)
+    if not va or not vb:
+        return None
+    return float(cov / (va * vb) ** 0.5)
+
+
 def units() -> dict[str, str]:
-    return {i["id"]: i["unit"] for i in catalogue_raw()["indicators"]}
+    return _units()
 
 
 def as_value(ind: str, num: float, den: float) -> float:
-    return num / den * (1 if units()[ind] == "flag" else 100)
+    return num / den * (1 if units()[ind] in ("flag", "coefficient") else 100)
 
 
 def expected_lists(
@@ -489,6 +596,17 @@ def expected_lists(
 
     out: dict[tuple[str, str], set[str]] = defaultdict(set)
     for name, rule in raw["lists"].items():
+        if rule["rule"] == "lowest":
+            # seed 002: the schools with the lowest index — the bottom share of the region's
+            # schools that have one, in each year (ties with the last one taken are in)
+            for y in {y for _, y in schools_years}:
+                have = {s: as_value(rule["indicators"][0], *values[(rule["indicators"][0], s, yy)])
+                        for s, yy in schools_years if yy == y
+                        and (rule["indicators"][0], s, yy) in values}  # fmt: skip
+                k = math.ceil(rule["bottom_share"] * len(have) - 1e-9)
+                cut = sorted(have.values())[k - 1] if k else None
+                out[(name, y)] = {s for s, v in have.items() if cut is not None and v <= cut}
+            continue
         for s, y in schools_years:
             n = sum(risky(i, s, y) for i in rule["indicators"])
             if n >= rule["min_count"] or any(risky(i, s, y) for i in rule.get("always", ())):

@@ -16,6 +16,14 @@ import yaml
 CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "catalogue"
 DEFAULT_FILE = CATALOGUE_DIR / "catalogue.yaml"
 
+NOT_IN_SEEDS = "regional setting, not in the seeds"
+"""Source of a threshold, weight, parameter or list rule that no seed document gives."""
+SOURCE_PREFIXES = ("seed ", NOT_IN_SEEDS, "region override ", "earlier definition version ")
+"""Every source names a seed file and item, or says it is a regional setting."""
+SOURCED = ("formula", "threshold", "criteria", "denominator")
+"""What an indicator's ``sources`` may name (``threshold`` and ``criteria`` are required
+when the indicator has them)."""
+
 
 @dataclass(frozen=True)
 class Threshold:
@@ -49,10 +57,13 @@ class Indicator:
     threshold: Threshold | None = None
     params: dict[str, Any] = field(default_factory=dict)
     criteria: tuple[Criterion, ...] = ()
+    sources: dict[str, str] = field(default_factory=dict)
+    """Where the formula, threshold and criterion weights come from (seed file and item,
+    or ``NOT_IN_SEEDS``)."""
 
     @property
     def scale(self) -> float:
-        return 1.0 if self.unit == "flag" else 100.0
+        return 1.0 if self.unit in ("flag", "coefficient") else 100.0
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -73,6 +84,7 @@ class Indicator:
                 {"indicator": c.indicator, "at_least": c.at_least, "weight": c.weight}
                 for c in self.criteria
             ],
+            "sources": self.sources,
         }
 
 
@@ -83,6 +95,12 @@ class ListRule:
     indicators: tuple[str, ...]
     min_count: int
     always: tuple[str, ...] = ()
+    source: str = ""
+    bottom_share: float | None = None
+    """``rule: lowest``: the share (0..1] of the region's schools with the lowest value of
+    the one listed indicator that form the list (seed 002: «школы с самым низким индексом»)."""
+    bottom_count: int | None = None
+    """``rule: lowest``: or a fixed number of schools, when set instead of the share."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +118,7 @@ class RatingRule:
 
     weights: tuple[tuple[str, float], ...]
     bottom: int = 3
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,6 +129,7 @@ class Catalogue:
     lists: tuple[ListRule, ...]
     teacher_indicators: tuple[TeacherIndicator, ...] = ()
     rating: RatingRule | None = None
+    parameter_sources: dict[str, str] = field(default_factory=dict)
 
     def by_id(self) -> dict[str, Indicator]:
         return {i.id: i for i in self.indicators}
@@ -121,6 +141,7 @@ class Catalogue:
         return {
             "definition_version": self.version,
             "parameters": self.parameters,
+            "parameter_sources": self.parameter_sources,
             "indicators": [i.describe() for i in self.indicators],
             "teacher_indicators": [
                 {"id": t.id, "name": {"ru": t.name_ru, "en": t.name_en}, "procedure": t.procedure}
@@ -129,6 +150,7 @@ class Catalogue:
             "rating": {
                 "indicators": [{"id": i, "weight": w} for i, w in self.rating.weights],
                 "bottom": self.rating.bottom,
+                "source": self.rating.source,
             }
             if self.rating
             else None,
@@ -139,6 +161,9 @@ class Catalogue:
                     "indicators": list(r.indicators),
                     "min_count": r.min_count,
                     "always": list(r.always),
+                    "bottom_share": r.bottom_share,
+                    "bottom_count": r.bottom_count,
+                    "source": r.source,
                 }
                 for r in self.lists
             ],
@@ -149,9 +174,17 @@ class CatalogueError(ValueError):
     pass
 
 
-def _merge_override(raw: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def _merge_override(
+    raw: dict[str, Any], override: dict[str, Any], said: str | None = None
+) -> dict[str, Any]:
     doc = copy.deepcopy(raw)
+    # what a region changes no longer comes from the seed: its source says so
+    region = override.get("region", "region")
+    said = said or f"region override {region}.{override.get('version', '1')}"
     doc.setdefault("parameters", {}).update(override.get("parameters") or {})
+    sources = doc.setdefault("parameter_sources", {})
+    for name in override.get("parameters") or {}:
+        sources[name] = said
     by_id = {i["id"]: i for i in doc["indicators"]}
     for ind_id, changes in (override.get("indicators") or {}).items():
         if ind_id not in by_id:
@@ -159,6 +192,9 @@ def _merge_override(raw: dict[str, Any], override: dict[str, Any]) -> dict[str, 
         target = by_id[ind_id]
         if "threshold" in changes:
             target["threshold"] = changes["threshold"]
+            target.setdefault("sources", {})["threshold"] = said
+        if changes.get("weights") or changes.get("criteria_thresholds"):
+            target.setdefault("sources", {})["criteria"] = said
         for crit_id, weight in (changes.get("weights") or {}).items():
             crits = [c for c in target.get("criteria", ()) if c["indicator"] == crit_id]
             if not crits:
@@ -173,16 +209,28 @@ def _merge_override(raw: dict[str, Any], override: dict[str, Any]) -> dict[str, 
         if name not in doc.get("lists", {}):
             raise CatalogueError(f"override names unknown list {name!r}")
         doc["lists"][name].update(changes)
+        doc["lists"][name]["source"] = said
     if "rating" in override:  # a region's rating replaces the default one whole
-        doc["rating"] = override["rating"]
-    region = override.get("region", "region")
+        doc["rating"] = {**override["rating"], "source": said}
     doc["version"] = f"{raw['version']}+{region}.{override.get('version', '1')}"
     return doc
+
+
+def _source(where: str, text: Any) -> str:
+    if not isinstance(text, str) or not text.startswith(SOURCE_PREFIXES):
+        raise CatalogueError(
+            f'{where}: source must name the seed ("seed <file>: <item>") or say '
+            f'"{NOT_IN_SEEDS}", got {text!r}'
+        )
+    return text
 
 
 def parse(raw: dict[str, Any], override: dict[str, Any] | None = None) -> Catalogue:
     doc = _merge_override(raw, override) if override else raw
     params = dict(doc.get("parameters") or {})
+    param_sources = dict(doc.get("parameter_sources") or {})
+    for name in params:
+        _source(f"parameter {name}", param_sources.get(name))
     indicators = []
     ids: set[str] = set()
     for item in doc["indicators"]:
@@ -190,6 +238,17 @@ def parse(raw: dict[str, Any], override: dict[str, Any] | None = None) -> Catalo
             raise CatalogueError(f"indicator {item['id']} defined twice")
         ids.add(item["id"])
         th = item.get("threshold")
+        sources = dict(item.get("sources") or {})
+        for what in sources:
+            if what not in SOURCED:
+                raise CatalogueError(f"{item['id']}: unknown source key {what!r}")
+        needed = (
+            ["formula"]
+            + (["threshold"] if th else [])
+            + (["criteria"] if item.get("criteria") else [])
+        )
+        for what in needed:
+            sources[what] = _source(f"{item['id']}.sources.{what}", sources.get(what))
         indicators.append(
             Indicator(
                 id=item["id"],
@@ -207,6 +266,7 @@ def parse(raw: dict[str, Any], override: dict[str, Any] | None = None) -> Catalo
                     Criterion(c["indicator"], float(c["at_least"]), float(c["weight"]))
                     for c in item.get("criteria") or ()
                 ),
+                sources=sources,
             )
         )
     for ind in indicators:
@@ -218,13 +278,29 @@ def parse(raw: dict[str, Any], override: dict[str, Any] | None = None) -> Catalo
         for ind_id in (*rule["indicators"], *rule.get("always", ())):
             if ind_id not in ids:
                 raise CatalogueError(f"list {name}: unknown indicator {ind_id}")
+        kind = rule.get("rule", "risk_count")
+        if kind not in ("risk_count", "lowest"):
+            raise CatalogueError(f"list {name}: unknown rule {kind!r} (risk_count | lowest)")
+        share, count = rule.get("bottom_share"), rule.get("bottom_count")
+        if kind == "lowest":
+            if len(rule["indicators"]) != 1:
+                raise CatalogueError(f"list {name}: rule lowest ranks exactly one indicator")
+            if (share is None) == (count is None):
+                raise CatalogueError(f"list {name}: rule lowest needs bottom_share or bottom_count")
+            if share is not None and not 0 < float(share) <= 1:
+                raise CatalogueError(f"list {name}: bottom_share must be in (0, 1], got {share}")
+            if count is not None and int(count) < 1:
+                raise CatalogueError(f"list {name}: bottom_count must be ≥ 1, got {count}")
         lists.append(
             ListRule(
                 name=name,
-                rule=rule.get("rule", "risk_count"),
+                rule=kind,
                 indicators=tuple(rule["indicators"]),
                 min_count=int(rule.get("min_count", 1)),
                 always=tuple(rule.get("always") or ()),
+                source=_source(f"list {name}", rule.get("source")),
+                bottom_share=float(share) if share is not None and kind == "lowest" else None,
+                bottom_count=int(count) if count is not None and kind == "lowest" else None,
             )
         )
     teacher = tuple(
@@ -242,8 +318,13 @@ def parse(raw: dict[str, Any], override: dict[str, Any] | None = None) -> Catalo
                 raise CatalogueError(f"rating: unknown indicator {ind_id}")
             if w <= 0:
                 raise CatalogueError(f"rating: weight of {ind_id} must be positive, got {w}")
-        rating = RatingRule(weights, int(spec.get("bottom", 3)))
-    return Catalogue(str(doc["version"]), params, tuple(indicators), tuple(lists), teacher, rating)
+        rating = RatingRule(
+            weights, int(spec.get("bottom", 3)), _source("rating", spec.get("source"))
+        )
+    return Catalogue(
+        str(doc["version"]), params, tuple(indicators), tuple(lists), teacher, rating,
+        param_sources,
+    )  # fmt: skip
 
 
 def load(path: Path | str | None = None, override: Path | str | None = None) -> Catalogue:
@@ -266,7 +347,7 @@ def load_versions(
         delta = yaml.safe_load(file.read_text(encoding="utf-8"))
         if not delta.get("version"):
             raise CatalogueError(f"{file}: no version")
-        doc = _merge_override(raw, delta)
+        doc = _merge_override(raw, delta, f"earlier definition version {delta['version']}")
         doc["version"] = str(delta["version"])
         out[doc["version"]] = parse(doc)
     return out

@@ -29,6 +29,7 @@ from shkala_contracts.events.indicators import (
     ThresholdCrossing,
 )
 from shkala_indicators.domain.compute import Value, at_risk, list_membership
+from shkala_indicators.domain.seed_formulas import next_period, previous_period
 from shkala_indicators.domain.stats import CellStats, Contribution, Rules, compute_teacher_values
 from shkala_indicators.domain.stats import compute_values as compute_cell
 
@@ -187,6 +188,14 @@ def decide(rules: Rules, states: dict[int, PartitionState], batch: list[Incoming
             affected.add((f.partition, left))
     for part, school in registered:
         affected |= {(part, (school, p)) for p in states[part].periods.get(school, ())}
+    if rules.years > 1:  # a share «за 2 года» of the following years moves with this one
+        for part, (school, period) in list(affected):
+            known = states[part].periods.get(school, ())
+            p = period
+            for _ in range(rules.years - 1):
+                p = next_period(p)
+                if p in known:
+                    affected.add((part, (school, p)))
     for part, cell in sorted(affected):
         st = states[part]
         cs = st.cells[cell]
@@ -205,7 +214,12 @@ def _decide_cell(
     o = st.org[school]
     region, municipality = o["region_id"], o["municipality_id"]
     tenant = Tenant(region=region, municipality=municipality, school=school)
-    values = compute_cell(rules, cs.stats)
+    earlier = []
+    p = period
+    for _ in range(rules.years - 1):
+        p = previous_period(p)
+        earlier.append(st.cells[(school, p)].stats if (school, p) in st.cells else None)
+    values = compute_cell(rules, cs.stats, earlier)
     moved = cs.municipality != municipality
     cs.municipality = municipality
     changed = moved
@@ -225,6 +239,10 @@ def _decide_cell(
             _value_events(rules, ind.id, school, period, old, new, version, tenant, by_id)
         )
     for rule in rules.catalogue.lists:
+        if rule.rule == "lowest":
+            # relative to the region's schools: one partition cannot rank them; the read
+            # table decides these lists on read (no membership events for them yet)
+            continue
         member, reasons = list_membership(rule, rules.catalogue, values)
         was = cs.lists.get(rule.name)
         if was is not None and (was[0], was[1]) == (member, reasons):

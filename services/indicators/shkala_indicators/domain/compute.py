@@ -12,6 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from shkala_indicators.domain.catalogue import Catalogue, Indicator, ListRule
+from shkala_indicators.domain.seed_formulas import (
+    CONTEXT_TYPES,
+    ENROLLED,
+    GRADUATES,
+    YearCounts,
+    correlation_parts,
+    lowest,
+    mark2_parts,
+)
+from shkala_indicators.domain.seed_formulas import (
+    graduates as graduates_of,
+)
 
 ASSESSMENT = "ru.shkala.fact.assessment_result.v1"
 CONSENT = "ru.shkala.fact.teacher_results_consent.v1"
@@ -42,11 +54,15 @@ class Value:
 class SchoolFacts:
     """The current facts of one school and period, indexed by type."""
 
-    def __init__(self, facts: Iterable[Fact]) -> None:
+    def __init__(self, facts: Iterable[Fact], earlier: Sequence[SchoolFacts] | None = None) -> None:
         self.by_type: dict[str, list[Fact]] = defaultdict(list)
         for f in facts:
-            self.by_type[f["type"]].append(f)
+            # a v2 school context (graduates, rolls per parallel) is read as the context too
+            t = CONTEXT if f["type"] in CONTEXT_TYPES else f["type"]
+            self.by_type[t].append(f)
         self._by_procedure: dict[str, list[Fact]] | None = None
+        self.earlier = earlier
+        """The same school's earlier years, the previous one first (None: not known)."""
 
     def results(self, procedure: str) -> list[Fact]:
         """Assessment results of one procedure (indexed once: most indicators ask)."""
@@ -95,10 +111,16 @@ def _results(sf: SchoolFacts, procedure: str) -> list[Fact]:
 def _ege_high(ind: Indicator, sf: SchoolFacts, p: Mapping[str, Any]) -> Value | None:
     by_student: dict[str, int] = {}
     for r in _results(sf, "ЕГЭ"):
-        by_student[r["student"]] = max(by_student.get(r["student"], -1), r["test_score"])
+        score = r.get("test_score")  # none for ЕГЭ базовая математика (a mark only)
+        by_student[r["student"]] = max(
+            by_student.get(r["student"], -1), -1 if score is None else score
+        )
     if not by_student:
         return None
     high = sum(1 for s in by_student.values() if s >= p["ege_high_score"])
+    if ind.params.get("denominator", GRADUATES) == GRADUATES:
+        den = graduates_of(sf.context, (11,))
+        return Value.of(high, den, ind.scale) if den else None
     return Value.of(high, len(by_student), ind.scale)
 
 
@@ -113,17 +135,22 @@ def _gia_below(ind: Indicator, sf: SchoolFacts, p: Mapping[str, Any]) -> Value |
         if r["procedure"] in ("ОГЭ", "ГВЭ"):
             failed = r.get("mark") == 2
         elif r["procedure"] == "ЕГЭ":
-            failed = r["test_score"] < minimum.get(r["subject"], 0)
+            score = r.get("test_score")
+            # ЕГЭ базовая математика has a mark, not a score: "2" is below the threshold
+            failed = r.get("mark") == 2 if score is None else score < minimum.get(r["subject"], 0)
         else:
             continue
         graduates[r["student"]] = graduates.get(r["student"], False) or failed
     if not graduates:
         return None
+    if ind.params.get("denominator", GRADUATES) == GRADUATES:
+        den = graduates_of(sf.context, (9, 11))
+        return Value.of(sum(graduates.values()), den, ind.scale) if den else None
     return Value.of(sum(graduates.values()), len(graduates), ind.scale)
 
 
-@computer("mark2_share")
-def _mark2(ind: Indicator, sf: SchoolFacts, p: Mapping[str, Any]) -> Value | None:
+def mark2_year(ind: Indicator, sf: SchoolFacts, p: Mapping[str, Any]) -> YearCounts | None:
+    """One year's "2"s, results and parallels of a mark-"2" share."""
     q = ind.params
     subjects = set(q.get("subjects") or ())
     grades = set(p[q["grades_param"]]) if q.get("grades_param") else set()
@@ -136,7 +163,51 @@ def _mark2(ind: Indicator, sf: SchoolFacts, p: Mapping[str, Any]) -> Value | Non
     ]
     if not rows:
         return None
-    return Value.of(sum(1 for r in rows if r["mark"] == 2), len(rows), ind.scale)
+    twos = [r for r in rows if r["mark"] == 2]
+    students = len({r["student"] for r in twos})
+    return YearCounts(
+        len(twos), students, len(rows), frozenset(r["grade"] for r in rows), sf.context
+    )
+
+
+def years_of(ind: Indicator, p: Mapping[str, Any]) -> int:
+    q = ind.params
+    return int(p[q["years_param"]]) if q.get("years_param") else 1
+
+
+@computer("mark2_share")
+def _mark2(ind: Indicator, sf: SchoolFacts, p: Mapping[str, Any]) -> Value | None:
+    years = years_of(ind, p)
+    parts: list[YearCounts | None] = [mark2_year(ind, sf, p)]
+    if years > 1:
+        if sf.earlier is None:
+            return None  # the earlier years are not known here: no partial value
+        earlier: list[SchoolFacts | None] = list(sf.earlier[: years - 1])
+        earlier += [None] * (years - 1 - len(earlier))
+        parts += [mark2_year(ind, e, p) if e is not None else None for e in earlier]
+    got = mark2_parts(ind.params.get("denominator", ENROLLED), parts)
+    return Value.of(got[0], got[1], ind.scale) if got else None
+
+
+def correlation_table(ind: Indicator, sf: SchoolFacts) -> dict[tuple[int, int], float]:
+    subjects = set(ind.params.get("subjects") or ())
+    table: dict[tuple[int, int], float] = defaultdict(float)
+    for r in _results(sf, "ВПР"):
+        if r.get("mark") is None or r.get("journal_mark") is None:
+            continue
+        if subjects and r["subject"] not in subjects:
+            continue
+        table[(r["mark"], r["journal_mark"])] += 1
+    return table
+
+
+@computer("vpr_journal_correlation")
+def _correlation(ind: Indicator, sf: SchoolFacts, p: Mapping[str, Any]) -> Value | None:
+    got = correlation_parts(
+        correlation_table(ind, sf), ind.params.get("method", "spearman"),
+        int(p.get("correlation_min_pairs", 2)),
+    )  # fmt: skip
+    return Value.of(got[0], got[1], ind.scale) if got else None
 
 
 @computer("accreditation")
@@ -166,14 +237,18 @@ def _medalists(ind: Indicator, sf: SchoolFacts, p: Mapping[str, Any]) -> Value |
     lowest: dict[str, int] = {}
     for r in _results(sf, "ЕГЭ"):
         if r.get("medalist"):
-            lowest[r["student"]] = min(lowest.get(r["student"], 101), r["test_score"])
+            score = r.get("test_score")  # a mark-only result (базовая математика) is not checked
+            lowest[r["student"]] = min(
+                lowest.get(r["student"], 101), 101 if score is None else score
+            )
     if not lowest:
         return None
     bad = sum(1 for s in lowest.values() if s < p["medalist_confirm_score"])
     return Value.of(bad, len(lowest), ind.scale)
 
 
-_SITTING_PROCEDURES = ("ВПР", "ОГЭ", "ЕГЭ", "ГВЭ", "РКР", "РДР", "ДР-10")
+# every assessment procedure; olympiads and contests are not procedures of quality assessment
+_SITTING_PROCEDURES = ("ВПР", "ОГЭ", "ЕГЭ", "ГВЭ", "РКР", "РДР", "ДР-10", "НИКО", "МСИ")
 
 
 @computer("observed_procedures")
@@ -286,9 +361,17 @@ def _composite(ind: Indicator, values: Mapping[str, Value | None], sf: SchoolFac
     return Value.of(total - fired, total, ind.scale)
 
 
-def compute_school(catalogue: Catalogue, facts: Iterable[Fact]) -> dict[str, Value]:
-    """Every catalogue indicator computable from one (school, period)'s current facts."""
-    sf = SchoolFacts(facts)
+def compute_school(
+    catalogue: Catalogue,
+    facts: Iterable[Fact],
+    earlier: Sequence[Iterable[Fact]] | None = None,
+) -> dict[str, Value]:
+    """Every catalogue indicator computable from one (school, period)'s current facts.
+
+    ``earlier``: the same school's facts of the previous years, the previous one first, for
+    the shares «за 2 года»; without it those indicators are left out (not guessed).
+    """
+    sf = SchoolFacts(facts, [SchoolFacts(e) for e in earlier] if earlier is not None else None)
     values: dict[str, Value | None] = {}
     composites = []
     for ind in catalogue.indicators:
@@ -331,13 +414,39 @@ def at_risk(ind: Indicator, value: Value | None) -> bool:
 
 
 def list_membership(
-    rule: ListRule, catalogue: Catalogue, values: Mapping[str, Value]
+    rule: ListRule,
+    catalogue: Catalogue,
+    values: Mapping[str, Value],
+    lowest_schools: set[str] | None = None,
+    school: str | None = None,
 ) -> tuple[bool, tuple[str, ...]]:
-    """Whether a school belongs to a list, and the indicators that decided it."""
+    """Whether a school belongs to a list, and the indicators that decided it.
+
+    A ``lowest`` rule (relative: the region's schools with the lowest value) needs the set
+    the region's values give (:func:`relative_members`) and the school's id; without them
+    the school is not a member (a single school cannot know its rank).
+    """
+    if rule.rule == "lowest":
+        ind = rule.indicators[0]
+        v = values.get(ind)
+        member = (
+            lowest_schools is not None
+            and school in lowest_schools
+            and v is not None
+            and v.value is not None
+        )
+        return member, (ind,) if member else ()
     by_id = catalogue.by_id()
     risky = tuple(i for i in rule.indicators if at_risk(by_id[i], values.get(i)))
     forced = any(at_risk(by_id[i], values.get(i)) for i in rule.always)
     return (len(risky) >= rule.min_count or forced), risky
+
+
+def relative_members(rule: ListRule, values: Mapping[str, Value | None]) -> set[str]:
+    """The schools of a ``lowest`` rule: among ``values`` (school → its value of the rule's
+    indicator, all schools of one region and period), the lowest share or count."""
+    have = {s: v.value for s, v in values.items() if v is not None and v.value is not None}
+    return lowest(have, rule.bottom_share, rule.bottom_count)
 
 
 def list_dynamics(previous: set[str], current: set[str]) -> dict[str, list[str]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 from shkala_indicators.domain.catalogue import Catalogue, Indicator
@@ -28,6 +28,15 @@ from shkala_indicators.domain.compute import (
     SchoolFacts,
     Value,
     _composite,
+    years_of,
+)
+from shkala_indicators.domain.seed_formulas import (
+    ENROLLED,
+    GRADUATES,
+    YearCounts,
+    correlation_parts,
+    graduates,
+    mark2_parts,
 )
 
 STREAMED = frozenset({ASSESSMENT, LESSONS})
@@ -35,7 +44,7 @@ STREAMED = frozenset({ASSESSMENT, LESSONS})
 
 SUM, DISTINCT, ABSENCE, KEPT = 0, 1, 2, 3
 Contribution = tuple[Any, ...]  # flat: (op, key, amount, op, key, amount, …)
-_SITTINGS = ("ВПР", "ОГЭ", "ЕГЭ", "ГВЭ", "РКР", "РДР", "ДР-10")
+_SITTINGS = ("ВПР", "ОГЭ", "ЕГЭ", "ГВЭ", "РКР", "РДР", "ДР-10", "НИКО", "МСИ")
 _STREAMED_KINDS = {
     "ege_high_scorers",
     "gia_below_minimum",
@@ -45,6 +54,7 @@ _STREAMED_KINDS = {
     "observed_procedures",
     "systematic_absence",
     "olympiad_share",
+    "vpr_journal_correlation",
 }
 
 
@@ -61,6 +71,9 @@ class Rules:
         self.absence_lessons = p.get("systematic_absence_lessons", 0)
         self.mark2: list[tuple[tuple[str, str], tuple[str, str], str, set[str], set[int]]] = []
         self.olympiad: list[tuple[tuple[str, str], set[str]]] = []
+        self.correlations: list[tuple[str, set[str]]] = []
+        self.years = max([years_of(i, p) for i in catalogue.indicators] or [1])
+        """How many years the widest indicator spans (2 for «за 2 года»)."""
         for ind in catalogue.indicators:
             q = ind.params
             if ind.kind == "mark2_share":
@@ -76,6 +89,8 @@ class Rules:
                 )
             elif ind.kind == "olympiad_share":
                 self.olympiad.append((("oly", ind.id), set(q["statuses"])))
+            elif ind.kind == "vpr_journal_correlation":
+                self.correlations.append((ind.id, set(q.get("subjects") or ())))
         self.teachers = [
             (("tvd", t.id), ("tvn", t.id), t.procedure) for t in catalogue.teacher_indicators
         ]
@@ -111,9 +126,9 @@ class Rules:
                     out += (DISTINCT, self.key("med_bad", student), 1.0)
         if subject in self.gia_subjects and proc in ("ОГЭ", "ГВЭ", "ЕГЭ"):
             out += (DISTINCT, self.key("gia", student), 1.0)
-            if proc == "ЕГЭ":
-                failed = score is not None and score < self.minimum.get(subject, 0)
-            else:
+            if proc == "ЕГЭ" and score is not None:
+                failed = score < self.minimum.get(subject, 0)
+            else:  # ОГЭ, ГВЭ and ЕГЭ базовая математика: a mark
                 failed = mark == 2
             if failed:
                 out += (DISTINCT, self.key("gia_f", student), 1.0)
@@ -124,13 +139,16 @@ class Rules:
                     and (not subjects or subject in subjects)
                     and (not grades or row["grade"] in grades)
                 ):
-                    out += (SUM, den, 1.0)
+                    out += (SUM, den, 1.0, SUM, self.key("m2g", den[1], row["grade"]), 1.0)
                     if mark == 2:
-                        out += (SUM, num, 1.0)
+                        out += (SUM, num, 1.0, DISTINCT, self.key(("m2s", num[1]), student), 1.0)
             if proc == "ВПР" and row.get("journal_mark") is not None:
                 jm = row["journal_mark"]
                 cmp = "lowered" if mark < jm else "confirmed" if mark == jm else "raised"
                 out += (SUM, self.key("vj"), 1.0, SUM, self.key("vj", cmp), 1.0)
+                for ind_id, subjects in self.correlations:
+                    if not subjects or subject in subjects:
+                        out += (SUM, self.key("cor", ind_id, mark, jm), 1.0)
             teacher = row.get("teacher")
             if teacher is not None:
                 for den, num, procedure in self.teachers:
@@ -202,8 +220,27 @@ class CellStats:
                     self.kept.pop(oid, None)
 
 
-def compute_values(rules: Rules, stats: CellStats) -> dict[str, Value]:
-    """Every indicator of the cell, equal to ``compute_school`` over its current facts."""
+def _mark2_year(ind: Indicator, stats: CellStats | None) -> YearCounts | None:
+    if stats is None:
+        return None
+    s = stats.sums
+    results = s.get(("m2d", ind.id), 0.0)
+    if not results:
+        return None
+    grades = frozenset(k[0] for k in _keyed(s, "m2g", ind.id))
+    ctx = SchoolFacts(stats.kept.values()).context
+    students = stats.distinct.get(("m2s", ind.id), 0)
+    return YearCounts(s.get(("m2n", ind.id), 0.0), students, results, grades, ctx)
+
+
+def compute_values(
+    rules: Rules, stats: CellStats, earlier: Sequence[CellStats | None] = ()
+) -> dict[str, Value]:
+    """Every indicator of the cell, equal to ``compute_school`` over its current facts.
+
+    ``earlier``: the same school's cells of the previous years (previous first; None where
+    the school has none), for the shares «за 2 года».
+    """
     sf = SchoolFacts(stats.kept.values())
     ctx = sf.context
     total = ctx["students_total"] if ctx is not None else 0
@@ -222,10 +259,28 @@ def compute_values(rules: Rules, stats: CellStats) -> dict[str, Value]:
         v: Value | None = None
         if kind == "ege_high_scorers":
             v = _share(d.get("ege_hi", 0), d.get("ege_st", 0), ind)
+            if v is not None and ind.params.get("denominator", GRADUATES) == GRADUATES:
+                v = _share(d.get("ege_hi", 0), graduates(ctx, (11,)) or 0, ind)
         elif kind == "gia_below_minimum":
             v = _share(d.get("gia_f", 0), d.get("gia", 0), ind)
+            if v is not None and ind.params.get("denominator", GRADUATES) == GRADUATES:
+                v = _share(d.get("gia_f", 0), graduates(ctx, (9, 11)) or 0, ind)
         elif kind == "mark2_share":
-            v = _share(s.get(("m2n", ind.id), 0.0), s.get(("m2d", ind.id), 0.0), ind)
+            years = years_of(ind, params)
+            parts = [_mark2_year(ind, stats)]
+            if years > 1:
+                back = list(earlier[: years - 1])
+                parts += [_mark2_year(ind, e) for e in back]
+                parts += [None] * (years - len(parts))
+            got = mark2_parts(ind.params.get("denominator", ENROLLED), parts)
+            v = Value.of(got[0], got[1], ind.scale) if got else None
+        elif kind == "vpr_journal_correlation":
+            table = {(k[0], k[1]): n for k, n in _keyed(s, "cor", ind.id).items()}
+            got = correlation_parts(
+                table, ind.params.get("method", "spearman"),
+                int(params.get("correlation_min_pairs", 2)),
+            )  # fmt: skip
+            v = Value.of(got[0], got[1], ind.scale) if got else None
         elif kind == "vpr_vs_journal":
             v = _share(s.get(("vj", ind.params["compare"]), 0.0), s.get(("vj",), 0.0), ind)
         elif kind == "medalists_not_confirming":
@@ -241,6 +296,16 @@ def compute_values(rules: Rules, stats: CellStats) -> dict[str, Value]:
     for ind in composites:
         values[ind.id] = _composite(ind, values, sf)
     return {k: v for k, v in values.items() if v is not None}
+
+
+def _keyed(sums: Mapping[Hashable, float], *prefix: Any) -> dict[tuple[Any, ...], float]:
+    """The non-zero counters whose key starts with ``prefix``, by the rest of the key."""
+    n = len(prefix)
+    return {
+        k[n:]: v
+        for k, v in sums.items()
+        if v and isinstance(k, tuple) and len(k) > n and k[:n] == prefix
+    }
 
 
 def _share(num: float, den: float, ind: Indicator) -> Value | None:

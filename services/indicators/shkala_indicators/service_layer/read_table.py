@@ -32,7 +32,7 @@ from shkala_contracts.events.org_units import (
     SchoolRegistered,
 )
 from shkala_indicators.domain.catalogue import Catalogue
-from shkala_indicators.domain.compute import Value, at_risk, list_membership
+from shkala_indicators.domain.compute import Value, at_risk, list_membership, relative_members
 from shkala_runtime.consuming import Delivered
 
 ValueKey = tuple[str, str, str]  # (indicator, school, period)
@@ -60,6 +60,10 @@ class ReadTable:
         self.positions: dict[tuple[str, int], int] = {}  # topic-partition -> last offset read
         self.updated_at: dt.datetime | None = None
         self._lists: dict[tuple[str, str], list[dict[str, Any]]] = {}  # until a value changes
+        # relative lists (rule lowest, seed 002's ШНСУ): members per (list, region, period),
+        # until a value of the ranked indicator or an org unit changes
+        self._ranked = {r.indicators[0] for r in catalogue.lists if r.rule == "lowest"}
+        self._lowest: dict[tuple[str, str | None, str], set[str]] = {}
         # (school, period) -> (originator version, state) of its monitoring period
         self.periods: dict[tuple[str, str], tuple[int, str]] = {}
         # (school, period) -> every period event seen: (originator version, time, state);
@@ -89,6 +93,8 @@ class ReadTable:
         if unit in self._org_rank and rank <= self._org_rank[unit]:
             return
         self._org_rank[unit] = rank
+        self._lists.clear()
+        self._lowest.clear()
         kind = (
             "school"
             if isinstance(e, SchoolRegistered)
@@ -115,6 +121,9 @@ class ReadTable:
         if known is not None and version <= known["version"]:
             return
         self._lists.pop((key[1], key[2]), None)
+        if key[0] in self._ranked:  # every school's rank in the period may have moved
+            self._lists = {k: v for k, v in self._lists.items() if k[1] != key[2]}
+            self._lowest = {k: v for k, v in self._lowest.items() if k[2] != key[2]}
         if e["new_value"] is None and not e["denominator"]:
             # the value is gone (its facts were corrected away); remember the version only
             self.values[key] = {"version": version, "gone": True}
@@ -258,7 +267,8 @@ class ReadTable:
             return []
         out: list[dict[str, Any]] = []
         for rule in self.catalogue.lists:
-            member, reasons = list_membership(rule, self.catalogue, values)
+            lowest = self.lowest_of(rule, school, period) if rule.rule == "lowest" else None
+            member, reasons = list_membership(rule, self.catalogue, values, lowest, school)
             out.append(
                 {
                     "list": rule.name,
@@ -270,6 +280,22 @@ class ReadTable:
             )
         self._lists[(school, period)] = out
         return out
+
+    def lowest_of(self, rule: Any, school: str, period: str) -> set[str]:
+        """The region's schools a relative list takes in a period (domain rule)."""
+        region = self.org.get(school, {}).get("region_id")
+        key = (rule.name, region, period)
+        found = self._lowest.get(key)
+        if found is None:
+            ind = rule.indicators[0]
+            peers = {}
+            for s, o in self.org.items():
+                if o["kind"] == "school" and o["region_id"] == region:
+                    d = self.school_value(ind, s, period)
+                    if d is not None:
+                        peers[s] = Value(d["numerator"], d["denominator"], d["value"])
+            found = self._lowest[key] = relative_members(rule, peers)
+        return found
 
     def periods_of(self, school: str) -> list[str]:
         return sorted({k[2] for k in self.by_school.get(school, ())})

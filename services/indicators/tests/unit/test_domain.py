@@ -19,8 +19,10 @@ from shkala_indicators.domain.compute import (
     compute_teachers,
     list_dynamics,
     list_membership,
+    relative_members,
     roll_up,
 )
+from shkala_indicators.domain.seed_formulas import CONTEXT_V2
 
 CAT = cat.load()
 
@@ -122,9 +124,21 @@ def test_ege_and_gia_formulas() -> None:
         res("ОГЭ", "математика", "c", grade=9, mark=2),
         res("ОГЭ", "математика", "d", grade=9, mark=4),
     ]
+    # seed 002: «/ общее количество выпускников» — none known yet: no value, not a guess
+    assert "ege_high_scorers_share" not in compute_school(CAT, facts)
+    facts.append(ctx(type=CONTEXT_V2, graduates_9=3, graduates_11=4))
     v = compute_school(CAT, facts)
+    # 1 high scorer (a) of 4 graduates of grade 11 (two of them did not sit ЕГЭ)
+    assert v["ege_high_scorers_share"] == Value(1, 4, 25.0)
+    # b below the maths minimum (27), c got "2" at ОГЭ: 2 of 3 + 4 graduates
+    assert v["gia_below_minimum_share"] == Value(2, 7, pytest.approx(28.571429))  # type: ignore[arg-type]
+    # the regional option: those who sat the exams
+    raw = yaml.safe_load(cat.DEFAULT_FILE.read_text(encoding="utf-8"))
+    for i in raw["indicators"]:
+        if i["id"] in ("ege_high_scorers_share", "gia_below_minimum_share"):
+            i["params"]["denominator"] = "participants"
+    v = compute_school(cat.parse(raw), facts)
     assert v["ege_high_scorers_share"] == Value(1, 2, 50.0)
-    # b below the maths minimum (27), c got "2" at ОГЭ: 2 of 4 graduates
     assert v["gia_below_minimum_share"] == Value(2, 4, 50.0)
 
 
@@ -166,15 +180,24 @@ def test_wellbeing_index_and_shnsu() -> None:
     # fired: juvenile 5% (12), absence 6% (12), remote (10), small (10), understaffed (10)
     assert v["wellbeing_index"] == Value(46, 100, 46.0)
     rule = next(r for r in CAT.lists if r.name == "ШНСУ")
-    assert list_membership(rule, CAT, v) == (True, ("wellbeing_index",))
+    # relative (seed 002: «самый низкий индекс»): alone, a school cannot know its rank
+    assert list_membership(rule, CAT, v, None, "s1") == (False, ())
+    peers = {"s1": v["wellbeing_index"], **{f"o{i}": Value(80, 100, 80.0) for i in range(9)}}
+    lowest = relative_members(rule, peers)  # bottom 10 % of 10 schools: one
+    assert lowest == {"s1"}
+    assert list_membership(rule, CAT, v, lowest, "s1") == (True, ("wellbeing_index",))
+    assert list_membership(rule, CAT, peers, lowest, "o1")[0] is False
 
 
 def test_shnor_rule_counts_risk_crossings_and_accreditation_forces() -> None:
     rule = next(r for r in CAT.lists if r.name == "ШНОР")
-    one = {"vpr_mark2_share_math": Value(5, 10, 50.0)}
+    one = {"vpr_mark2_share_2y_math": Value(5, 10, 50.0)}
     assert list_membership(rule, CAT, one)[0] is False
     two = one | {"rdr_mark2_share": Value(3, 10, 30.0)}
-    assert list_membership(rule, CAT, two) == (True, ("vpr_mark2_share_math", "rdr_mark2_share"))
+    assert list_membership(rule, CAT, two) == (
+        True,
+        ("vpr_mark2_share_2y_math", "rdr_mark2_share"),
+    )
     assert list_membership(rule, CAT, {"accreditation_problem": Value(1, 1, 1.0)})[0] is True
 
 

@@ -13,6 +13,7 @@ from indicators_testkit import generate
 from shkala_indicators.domain import catalogue as cat
 from shkala_indicators.domain.compute import compute_school, compute_teachers
 from shkala_indicators.domain.rows import compact
+from shkala_indicators.domain.seed_formulas import previous_period
 from shkala_indicators.domain.stats import (
     CellStats,
     Rules,
@@ -38,12 +39,23 @@ def test_counters_equal_the_computation_over_current_facts() -> None:
     reg = generate(seed=5, n_mun=2, per_mun=4)
     cells = rows(reg.final_facts())
     assert cells
+    two_years = 0
     for cell, facts in cells.items():
         stats = stats_of(RULES, facts)
-        assert compute_values(RULES, stats) == compute_school(CAT, [r for _, r in facts]), cell
+        prev = cells.get((cell[0], previous_period(cell[1])))
+        earlier_stats = [stats_of(RULES, prev) if prev else None]
+        earlier_facts = [[r for _, r in prev] if prev else []]
+        got = compute_values(RULES, stats, earlier_stats)
+        assert got == compute_school(CAT, [r for _, r in facts], earlier_facts), cell
+        two_years += "vpr_mark2_share_2y_math" in got
+        # without the earlier years the shares «за 2 года» are left out, never guessed
+        alone = compute_school(CAT, [r for _, r in facts])
+        assert "vpr_mark2_share_2y_math" not in alone
+        assert {k: v for k, v in got.items() if "_2y_" not in k} == alone, cell
         assert compute_teacher_values(RULES, stats) == compute_teachers(
             CAT, [r for _, r in facts]
         ), cell
+    assert two_years  # the generated region has two years: the two-year shares are computed
 
 
 def test_corrections_subtract_what_they_replace() -> None:
