@@ -22,7 +22,10 @@ from shkala_contracts.events.assessment import (
 )
 from shkala_contracts.events.attendance import LessonsMissed
 from shkala_contracts.events.org_units import SchoolRegistered
-from shkala_contracts.events.school_context import SchoolContextReported
+from shkala_contracts.events.school_context import (
+    FederalNonObjectivityListed,
+    SchoolContextReported,
+)
 from shkala_contracts.events.staffing import (
     BurnoutDiagnosed,
     IndividualRouteOpened,
@@ -152,6 +155,13 @@ FORMATS: dict[str, UploadFormat] = {
             Column("Первичный балл", "primary_score", required=False, example="21"),
             Column("Тестовый балл", "test_score", required=False, example="72"),
             Column("Отметка", "mark", required=False, example="4"),
+            Column(
+                "Отметка по журналу",
+                "journal_mark",
+                required=False,
+                example="4",
+                aliases=("Годовая отметка",),
+            ),
             Column("Медалист", "medalist", required=False, example="нет"),
             Column("Общественное наблюдение", "public_observer", required=False, example="да"),
         ),
@@ -218,6 +228,24 @@ FORMATS: dict[str, UploadFormat] = {
             Column("Малокомплектная", "small_school", example="нет"),
             Column("Дефицит инфраструктуры", "infrastructure_deficit", example="нет"),
             Column("Аккредитация", "accreditation", required=False, example="действует"),
+        ),
+        _fmt(
+            "federal-objectivity-list",
+            "Перечень ОО с признаками необъективности результатов (Рособрнадзор)",
+            FederalNonObjectivityListed,
+            SCHOOL,
+            YEAR,
+            Column("Процедура", "procedure", required=False, example="ВПР"),
+            Column("В перечне", "listed", required=False, example="да"),
+            Column("Предметы", "subjects", required=False, example="математика; русский язык"),
+            Column("Параллели", "grades", required=False, example="5; 8"),
+            Column(
+                "Документ",
+                "document",
+                required=False,
+                example="письмо Рособрнадзора от 01.10.2025",
+                aliases=("Реквизиты", "Основание"),
+            ),
         ),
         _fmt(
             "staffing-positions",

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
+from shkala_indicators.domain import objectivity
 from shkala_indicators.domain.catalogue import Catalogue, Indicator
 from shkala_indicators.domain.compute import (
     _COMPUTERS,
@@ -79,6 +80,7 @@ class Rules:
         self.teachers = [
             (("tvd", t.id), ("tvn", t.id), t.procedure) for t in catalogue.teacher_indicators
         ]
+        self.objectivity = objectivity.Counters(catalogue)
         self._keys: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._shared: dict[Contribution, Contribution] = {}
 
@@ -148,6 +150,7 @@ class Rules:
             for group, statuses in self.olympiad:
                 if status in statuses:
                     out += (DISTINCT, self.key(group, student), 1.0)
+        out += self.objectivity.contribution(row, self.key)
         # most results contribute exactly what many others do (same subject, grade, mark):
         # one shared tuple for them all (a region keeps one contribution per current fact)
         c = tuple(out)
@@ -215,6 +218,9 @@ def compute_values(rules: Rules, stats: CellStats) -> dict[str, Value]:
         kind = ind.kind
         if kind == "composite":
             composites.append(ind)
+            continue
+        if kind in objectivity.STREAMED_KINDS:
+            values[ind.id] = objectivity.streamed_value(ind, stats.sums)
             continue
         if kind not in _STREAMED_KINDS:
             values[ind.id] = _COMPUTERS[kind](ind, sf, params)
