@@ -421,4 +421,4 @@ def _design(schools: list[School], rng: random.Random) -> None:
     order.sort(key=lambda s: s.rural)  # a town school: enough ОГЭ results to show it
     for s in take(0.01):
         s.boundary_anomaly = True
-        s.mean_ability -= 0.6  # weaker: many students near the mark-3 line to pull up
+        s.mean_ability -= 0.9  # weaker: many students near the mark-3 line to pull up

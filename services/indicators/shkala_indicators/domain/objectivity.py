@@ -225,8 +225,9 @@ def vpr_not_backed(
     earlier_period: str,
 ) -> list[Flag]:
     """Schools whose ВПР quality (earlier period) is ≥ ``above_region_pp`` points above the
-    region's while the same cohort's later exam quality is at most ``backed_within_pp``
-    points above the region's (``later`` period), each side with ≥ ``min_results``."""
+    region's while the same cohort's later exam does not back it: its standing above the
+    region (``later`` period) is at least ``min_drop_pp`` points lower; each side with
+    ≥ ``min_results`` results."""
     later_id = spec["later_indicator"]
     r_vpr, r_later = region_value(earlier, vpr_id), region_value(later, later_id)
     if r_vpr is None or r_later is None or r_vpr.value is None or r_later.value is None:
@@ -239,7 +240,7 @@ def vpr_not_backed(
         if min(v.denominator, w.denominator) < spec["min_results"]:
             continue
         gap_vpr, gap_later = v.value - r_vpr.value, w.value - r_later.value
-        if gap_vpr >= spec["above_region_pp"] and gap_later <= spec["backed_within_pp"]:
+        if gap_vpr >= spec["above_region_pp"] and gap_vpr - gap_later >= spec["min_drop_pp"]:
             out.append(
                 Flag(
                     "vpr_not_backed", school, period,
@@ -251,7 +252,7 @@ def vpr_not_backed(
                         "later_value": w.value, "later_region": r_later.value,
                         "later_gap_pp": round(gap_later, 6), "later_results": w.denominator,
                         "above_region_pp": spec["above_region_pp"],
-                        "backed_within_pp": spec["backed_within_pp"],
+                        "min_drop_pp": spec["min_drop_pp"],
                     },
                 )
             )  # fmt: skip
