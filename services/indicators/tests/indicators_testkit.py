@@ -29,7 +29,10 @@ from shkala_contracts.events.org_units import (
     RegionRegistered,
     SchoolRegistered,
 )
-from shkala_contracts.events.school_context import SchoolContextReported
+from shkala_contracts.events.school_context import (
+    FederalNonObjectivityListed,
+    SchoolContextReported,
+)
 from shkala_contracts.events.staffing import (
     IndividualRouteOpened,
     MentoringPairFormed,
@@ -173,6 +176,7 @@ def generate(seed: int = 7, region: str = "demo", n_mun: int = 2, per_mun: int =
                                 public_observer=rng.random() < 0.5,
                             )
                         )
+                        facts[-1] = _oge_scores(facts[-1])
                 for _ in range(rng.randint(2, 7)):
                     st, medalist = pseudo(rng), rng.random() < 0.3
                     for subject in (MATH, RUS, "физика"):
@@ -304,6 +308,13 @@ def generate(seed: int = 7, region: str = "demo", n_mun: int = 2, per_mun: int =
                         granted=rng.random() < 0.6,
                     )
                 )
+    # the federal list (seed 004): one school listed, one taken off, for the latest year
+    every = [s for schools in muns.values() for s in schools]
+    facts.append(FederalNonObjectivityListed(school_id=every[0], academic_year=YEARS[-1]))
+    if len(every) > 1:
+        facts.append(
+            FederalNonObjectivityListed(school_id=every[-1], academic_year=YEARS[-1], listed=False)
+        )
     # corrections: resubmitted ВПР results (same key, another mark) and school contexts
     vpr = [f for f in facts if isinstance(f, AssessmentResultRecorded) and f.procedure == "ВПР"]
     for f in rng.sample(vpr, 25):
@@ -314,6 +325,23 @@ def generate(seed: int = 7, region: str = "demo", n_mun: int = 2, per_mun: int =
             f.model_copy(update={"remote": not f.remote, "not_attested": f.students_total // 10})
         )
     return reg
+
+
+# ОГЭ 2024 primary-score scale (ФИПИ): the score from which marks 3, 4, 5 are given
+OGE_SCALE = {MATH: (8, 15, 22, 31), RUS: (15, 23, 29, 33)}
+
+
+def _oge_scores(f: AssessmentResultRecorded) -> AssessmentResultRecorded:
+    """A primary score inside the mark's range and a journal mark, from the fact's own
+    stream (the region's other draws stay as they were)."""
+    rng = random.Random(f"{f.school_id}|{f.academic_year}|{f.student}|{f.subject}")
+    three, four, five, top = OGE_SCALE[f.subject]
+    lo, hi = {2: (0, three - 1), 3: (three, four - 1), 4: (four, five - 1), 5: (five, top)}[
+        f.mark or 2
+    ]
+    return f.model_copy(
+        update={"primary_score": float(rng.randint(lo, hi)), "journal_mark": rng.randint(3, 5)}
+    )
 
 
 # ----------------------------------------------------------------- expectations
@@ -384,6 +412,27 @@ def expected_school_values(facts: list[Fact]) -> dict[tuple[str, str, str], tupl
             k = (r.procedure, r.subject, r.grade)
             sittings[k] = sittings.get(k, False) or bool(r.public_observer)
         put("observed_procedures_share", sum(sittings.values()), len(sittings))
+        # ОГЭ index (seed 001): exam mark against the journal mark
+        oj = [r for r in res if r.procedure == "ОГЭ" and r.journal_mark is not None]
+        put("oge_lowered_share", sum(r.mark < r.journal_mark for r in oj), len(oj))
+        put("oge_confirmed_share", sum(r.mark == r.journal_mark for r in oj), len(oj))
+        put("oge_raised_share", sum(r.mark > r.journal_mark for r in oj), len(oj))
+        # качество: marks 4 and 5 of ВПР grade 8 and of ОГЭ, maths and Russian
+        v8 = [r for r in res if r.procedure == "ВПР" and r.grade == 8 and r.subject in (MATH, RUS)]
+        put("vpr_quality_share_g8", sum(r.mark >= 4 for r in v8), len(v8))
+        og = [r for r in res if r.procedure == "ОГЭ" and r.subject in (MATH, RUS)]
+        put("oge_quality_share", sum(r.mark >= 4 for r in og), len(og))
+        # within 3 points of the mark-3 line: how many at or above it
+        near = [
+            r.primary_score >= OGE_SCALE[r.subject][0]
+            for r in og
+            if r.primary_score is not None
+            and abs(r.primary_score - OGE_SCALE[r.subject][0] + 0.5) < 3
+        ]
+        put("oge_boundary_band_share", sum(near), len(near))
+        fed = [r for r in rows if isinstance(r, FederalNonObjectivityListed)]
+        if fed:
+            put("federal_nonobjectivity_list", int(any(r.listed for r in fed)), 1)
         staff = [r for r in rows if isinstance(r, StaffingPositionsReported)]
         latest = [r for r in staff if r.as_of == max(x.as_of for x in staff)] if staff else []
         posts = sum(r.posts for r in latest)
