@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -540,6 +542,47 @@ def expected_lists(
             n = sum(risky(i, s, y) for i in rule["indicators"])
             if n >= rule["min_count"] or any(risky(i, s, y) for i in rule.get("always", ())):
                 out[(name, y)].add(s)
+    for y, flagged in expected_screening(values).items():
+        out[("признаки необъективности", y)] |= flagged
+    return out
+
+
+def expected_screening(
+    values: dict[tuple[str, str, str], tuple[float, float]],
+) -> dict[str, set[str]]:
+    """Region-relative signs of non-objectivity per year, from the rules as written: ВПР 8 кл.
+    quality ≥ 15 points above the region's in the previous year while the cohort's ОГЭ quality
+    stands ≥ 20 points less above the region's (≥ 10 results each); the share just above the
+    «3» line ≥ 1.3 × the region's with P(X ≥ k | n, region share) ≤ 0.001, n ≥ 10."""
+
+    def of(ind: str, y: str) -> dict[str, tuple[float, float]]:
+        return {s: v for (i, s, yy), v in values.items() if i == ind and yy == y and v[1]}
+
+    def region(xs: dict[str, tuple[float, float]]) -> Fraction | None:
+        den = sum(d for _, d in xs.values())
+        return Fraction(int(sum(n for n, _ in xs.values())), int(den)) if den else None
+
+    out: dict[str, set[str]] = defaultdict(set)
+    for y in sorted({y for _, _, y in values}):
+        prev = f"{int(y[:4]) - 1}/{int(y[:4]) % 100:02d}"
+        v8, og = of("vpr_quality_share_g8", prev), of("oge_quality_share", y)
+        r8, ro = region(v8), region(og)
+        for s in set(v8) & set(og):
+            if r8 is None or ro is None or min(v8[s][1], og[s][1]) < 10:
+                continue
+            gap8 = 100 * (Fraction(int(v8[s][0]), int(v8[s][1])) - r8)
+            gapo = 100 * (Fraction(int(og[s][0]), int(og[s][1])) - ro)
+            if gap8 >= 15 and gap8 - gapo >= 20:
+                out[y].add(s)
+        band = of("oge_boundary_band_share", y)
+        p0 = region(band)
+        for s, (k, n) in band.items():
+            if p0 is None or n < 10:
+                continue
+            k_, n_ = int(k), int(n)
+            tail = sum(math.comb(n_, i) * p0**i * (1 - p0) ** (n_ - i) for i in range(k_, n_ + 1))
+            if Fraction(k_, n_) >= Fraction(13, 10) * p0 and tail <= Fraction(1, 1000):
+                out[y].add(s)
     return out
 
 
