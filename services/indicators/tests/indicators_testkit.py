@@ -522,7 +522,7 @@ def as_value(ind: str, num: float, den: float) -> float:
 
 
 def expected_lists(
-    values: dict[tuple[str, str, str], tuple[float, float]],
+    values: dict[tuple[str, str, str], tuple[float, float]], screening: bool = True
 ) -> dict[tuple[str, str], set[str]]:
     """(list, year) -> member schools, by counting risk-crossing indicators."""
     raw = catalogue_raw()
@@ -542,7 +542,8 @@ def expected_lists(
             n = sum(risky(i, s, y) for i in rule["indicators"])
             if n >= rule["min_count"] or any(risky(i, s, y) for i in rule.get("always", ())):
                 out[(name, y)].add(s)
-    for y, flagged in expected_screening(values).items():
+    # the region-relative signs are judged on read (GET /lists), not by the projection's events
+    for y, flagged in (expected_screening(values) if screening else {}).items():
         out[("признаки необъективности", y)] |= flagged
     return out
 
