@@ -22,7 +22,11 @@ from shkala_contracts.events.assessment import (
 )
 from shkala_contracts.events.attendance import LessonsMissed
 from shkala_contracts.events.org_units import SchoolRegistered
-from shkala_contracts.events.school_context import ROLL_GRADES, SchoolContextReportedV2
+from shkala_contracts.events.school_context import (
+    ROLL_GRADES,
+    FederalNonObjectivityListed,
+    SchoolContextReportedV2,
+)
 from shkala_contracts.events.staffing import (
     BurnoutDiagnosed,
     IndividualRouteOpened,
@@ -157,6 +161,13 @@ FORMATS: dict[str, UploadFormat] = {
             Column("Первичный балл", "primary_score", required=False, example="21"),
             Column("Тестовый балл", "test_score", required=False, example="72"),
             Column("Отметка", "mark", required=False, example="4"),
+            Column(
+                "Отметка по журналу",
+                "journal_mark",
+                required=False,
+                example="4",
+                aliases=("Годовая отметка",),
+            ),
             Column("Медалист", "medalist", required=False, example="нет"),
             Column("Общественное наблюдение", "public_observer", required=False, example="да"),
         ),
@@ -236,6 +247,24 @@ FORMATS: dict[str, UploadFormat] = {
                     aliases=(f"Обучающихся {g} кл.", f"Списочный состав {g} кл."),
                 )
                 for g in ROLL_GRADES
+            ),
+        ),
+        _fmt(
+            "federal-objectivity-list",
+            "Перечень ОО с признаками необъективности результатов (Рособрнадзор)",
+            FederalNonObjectivityListed,
+            SCHOOL,
+            YEAR,
+            Column("Процедура", "procedure", required=False, example="ВПР"),
+            Column("В перечне", "listed", required=False, example="да"),
+            Column("Предметы", "subjects", required=False, example="математика; русский язык"),
+            Column("Параллели", "grades", required=False, example="5; 8"),
+            Column(
+                "Документ",
+                "document",
+                required=False,
+                example="письмо Рособрнадзора от 01.10.2025",
+                aliases=("Реквизиты", "Основание"),
             ),
         ),
         _fmt(

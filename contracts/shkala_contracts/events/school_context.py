@@ -8,7 +8,13 @@ from typing import ClassVar
 from pydantic import Field, model_validator
 
 from shkala_contracts.base import Fact
-from shkala_contracts.vocabulary import AcademicYear, AccreditationStatus, OrgId
+from shkala_contracts.vocabulary import (
+    AcademicYear,
+    AccreditationStatus,
+    Grade,
+    OrgId,
+    Procedure,
+)
 
 TOPIC = "shkala.facts.school_context.v1"
 
@@ -92,4 +98,39 @@ class SchoolContextReportedV2(SchoolContextReported):
                 raise ValueError(f"graduates_{g} exceeds enrolled_grade_{g}")
             if grads is not None and grads > self.students_total:
                 raise ValueError(f"graduates_{g} exceeds students_total")
+        return self
+
+
+class FederalNonObjectivityListed(Fact):
+    """A school on the federal list «с признаками необъективности результатов» (seed 004:
+    «список с признаками необъективности при проведении оценочных процедур, формируемый
+    Рособрнадзором»), as the region received it for one academic year and procedure.
+
+    Natural key: school, academic year and procedure; a later row for the same key corrects
+    it (``listed = false`` takes the school off the list for that year and procedure).
+    """
+
+    event_type: ClassVar[str] = "ru.shkala.fact.federal_nonobjectivity_listed.v1"
+    topic: ClassVar[str] = TOPIC
+    key_fields: ClassVar[tuple[str, ...]] = ("school_id", "academic_year", "procedure")
+
+    school_id: OrgId
+    academic_year: AcademicYear
+    procedure: Procedure = Field(
+        default=Procedure.VPR, description="Процедура, по которой выявлены признаки (ВПР…)"
+    )
+    listed: bool = Field(default=True, description="В перечне (нет — исключена из перечня)")
+    subjects: tuple[str, ...] = Field(
+        default=(), max_length=32, description="Предметы с признаками необъективности"
+    )
+    grades: tuple[Grade, ...] = Field(default=(), max_length=11, description="Параллели")
+    document: str | None = Field(
+        default=None, max_length=200, description="Реквизиты письма / перечня Рособрнадзора"
+    )
+
+    @model_validator(mode="after")
+    def _subjects_named(self) -> FederalNonObjectivityListed:
+        for s in self.subjects:
+            if not s.strip() or len(s) > 64:
+                raise ValueError(f"subject {s!r:.70}: 1-64 characters")
         return self

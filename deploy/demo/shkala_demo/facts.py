@@ -243,6 +243,7 @@ def _gia(region: Region) -> Iterator[Row]:
     for s in region.schools:
         rng = _rng(region, "gia", s)
         base_rng = _rng(region, "gia-base-maths", s)
+        journal = _rng(region, "gia-journal", s)  # own stream: the exam draws stay as they were
         for y, year in enumerate(region.years):
             summer = start_year(year) + 1
             grades = _by_grade(s, y)
@@ -253,6 +254,9 @@ def _gia(region: Region) -> Iterator[Row]:
                     a = _subject_ability(st, subject)
                     share = sigmoid(scale.logit_share(a) + rng.gauss(0.0, 0.3))
                     score = min(scale.max_score, max(0, round(scale.max_score * share)))
+                    three = scale.cuts[0]
+                    if s.boundary_anomaly and subject in _OGE_DAYS and three - 3 <= score < three:
+                        score = three  # pulled up to the mark-3 line
                     month, day = (
                         _OGE_DAYS[subject]
                         if subject in _OGE_DAYS
@@ -269,6 +273,7 @@ def _gia(region: Region) -> Iterator[Row]:
                         "held_on": dt.date(summer, month, day),
                         "primary_score": score,
                         "mark": scale.mark(score),
+                        "journal_mark": _journal_mark(journal, s, a),
                         "public_observer": rng.random() < 0.9,
                     }
             for st in grades.get(11, ()):
@@ -772,6 +777,21 @@ def _consents(region: Region) -> Iterator[Row]:
                 }
 
 
+def _federal_list(region: Region) -> Iterator[Row]:
+    """The Рособрнадзор list for the latest year, as the region received it (seed 004)."""
+    year = region.years[-1]
+    for sid in sorted(region.designed_federal_list):
+        yield {
+            "school_id": sid,
+            "academic_year": year,
+            "procedure": "ВПР",
+            "listed": True,
+            "subjects": ("математика", "русский язык"),
+            "grades": (5, 8),
+            "document": f"перечень Рособрнадзора по результатам ВПР {year} (демо)",
+        }
+
+
 GENERATORS: dict[str, Callable[[Region], Iterator[Row]]] = {
     "org-units": _org_units,
     "vpr": _vpr,
@@ -780,6 +800,7 @@ GENERATORS: dict[str, Callable[[Region], Iterator[Row]]] = {
     "olympiads": _olympiads,
     "attendance": _attendance,
     "school-context": _school_context,
+    "federal-objectivity-list": _federal_list,
     "staffing-positions": _staffing_positions,
     "staff-movements": _staff_movements,
     "deficit-diagnostics": _deficit_diagnostics,

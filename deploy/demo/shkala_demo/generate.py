@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         "designed_nonobjective_journal",
         "designed_nonobjective_vpr",
         "designed_accreditation_suspended",
+        "designed_boundary_anomaly",
+        "designed_federal_list",
     ):
         ids = meta[key]
         assert isinstance(ids, list)

@@ -89,6 +89,8 @@ class School:
     poor_context: bool = False
     nonobjective_journal: bool = False
     nonobjective_vpr: bool = False
+    boundary_anomaly: bool = False
+    """ОГЭ maths/Russian scores 1-2 points below the mark-3 line are pulled up to it."""
     resource_centre_id: str | None = None
     network_leader_id: str | None = None
     principal_id: str = ""
@@ -156,6 +158,20 @@ class Region:
         return self._ids("nonobjective_vpr")
 
     @property
+    def designed_boundary_anomaly(self) -> frozenset[str]:
+        """ОГЭ scores piled up just above the mark-3 boundary (дотягивание до «3»)."""
+        return self._ids("boundary_anomaly")
+
+    @property
+    def designed_federal_list(self) -> frozenset[str]:
+        """The federal (Рособрнадзор) list of the latest year: the ВПР-inflating schools and
+        the first school built plain, which Shkala's own screening has no reason to flag."""
+        special = ("low_results", "poor_context", "nonobjective_journal", "nonobjective_vpr",
+                   "boundary_anomaly")  # fmt: skip
+        plain = [s.id for s in self.schools if not any(getattr(s, f) for f in special)]
+        return self.designed_nonobjective_vpr | frozenset(sorted(plain)[:1])
+
+    @property
     def designed_accreditation_suspended(self) -> frozenset[str]:
         """One designed ШНОР school has its accreditation suspended in the latest year."""
         return frozenset(sorted(self.designed_low_results)[:1])
@@ -185,6 +201,8 @@ class Region:
             "designed_nonobjective_journal": sorted(self.designed_nonobjective_journal),
             "designed_nonobjective_vpr": sorted(self.designed_nonobjective_vpr),
             "designed_accreditation_suspended": sorted(self.designed_accreditation_suspended),
+            "designed_boundary_anomaly": sorted(self.designed_boundary_anomaly),
+            "designed_federal_list": sorted(self.designed_federal_list),
         }
 
 
@@ -400,3 +418,7 @@ def _design(schools: list[School], rng: random.Random) -> None:
         s.nonobjective_journal = True
     for s in take(0.03):
         s.nonobjective_vpr = True
+    order.sort(key=lambda s: s.rural)  # a town school: enough ОГЭ results to show it
+    for s in take(0.01):
+        s.boundary_anomaly = True
+        s.mean_ability -= 0.9  # weaker: many students near the mark-3 line to pull up

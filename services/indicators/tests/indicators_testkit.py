@@ -13,6 +13,7 @@ import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,11 @@ from shkala_contracts.events.org_units import (
     RegionRegistered,
     SchoolRegistered,
 )
-from shkala_contracts.events.school_context import SchoolContextReported, SchoolContextReportedV2
+from shkala_contracts.events.school_context import (
+    FederalNonObjectivityListed,
+    SchoolContextReported,
+    SchoolContextReportedV2,
+)
 from shkala_contracts.events.staffing import (
     IndividualRouteOpened,
     MentoringPairFormed,
@@ -180,6 +185,7 @@ def generate(seed: int = 7, region: str = "demo", n_mun: int = 2, per_mun: int =
                                 public_observer=rng.random() < 0.5,
                             )
                         )
+                        facts[-1] = _oge_scores(facts[-1])
                 for _ in range(rng.randint(2, 7)):
                     st, medalist = pseudo(rng), rng.random() < 0.3
                     maths = MATH if rng.random() < 0.6 else BASE_MATHS
@@ -318,6 +324,13 @@ def generate(seed: int = 7, region: str = "demo", n_mun: int = 2, per_mun: int =
                         granted=rng.random() < 0.6,
                     )
                 )
+    # the federal list (seed 004): one school listed, one taken off, for the latest year
+    every = [s for schools in muns.values() for s in schools]
+    facts.append(FederalNonObjectivityListed(school_id=every[0], academic_year=YEARS[-1]))
+    if len(every) > 1:
+        facts.append(
+            FederalNonObjectivityListed(school_id=every[-1], academic_year=YEARS[-1], listed=False)
+        )
     # corrections: resubmitted ВПР results (same key, another mark) and school contexts
     vpr = [f for f in facts if isinstance(f, AssessmentResultRecorded) and f.procedure == "ВПР"]
     for f in rng.sample(vpr, 25):
@@ -328,6 +341,23 @@ def generate(seed: int = 7, region: str = "demo", n_mun: int = 2, per_mun: int =
             f.model_copy(update={"remote": not f.remote, "not_attested": f.students_total // 10})
         )
     return reg
+
+
+# ОГЭ 2024 primary-score scale (ФИПИ): the score from which marks 3, 4, 5 are given
+OGE_SCALE = {MATH: (8, 15, 22, 31), RUS: (15, 23, 29, 33)}
+
+
+def _oge_scores(f: AssessmentResultRecorded) -> AssessmentResultRecorded:
+    """A primary score inside the mark's range and a journal mark, from the fact's own
+    stream (the region's other draws stay as they were)."""
+    rng = random.Random(f"{f.school_id}|{f.academic_year}|{f.student}|{f.subject}")
+    three, four, five, top = OGE_SCALE[f.subject]
+    lo, hi = {2: (0, three - 1), 3: (three, four - 1), 4: (four, five - 1), 5: (five, top)}[
+        f.mark or 2
+    ]
+    return f.model_copy(
+        update={"primary_score": float(rng.randint(lo, hi)), "journal_mark": rng.randint(3, 5)}
+    )
 
 
 # ----------------------------------------------------------------- expectations
@@ -454,6 +484,27 @@ def expected_school_values(facts: list[Fact]) -> dict[tuple[str, str, str], tupl
             k = (r.procedure, r.subject, r.grade)
             sittings[k] = sittings.get(k, False) or bool(r.public_observer)
         put("observed_procedures_share", sum(sittings.values()), len(sittings))
+        # ОГЭ index (seed 001): exam mark against the journal mark
+        oj = [r for r in res if r.procedure == "ОГЭ" and r.journal_mark is not None]
+        put("oge_lowered_share", sum(r.mark < r.journal_mark for r in oj), len(oj))
+        put("oge_confirmed_share", sum(r.mark == r.journal_mark for r in oj), len(oj))
+        put("oge_raised_share", sum(r.mark > r.journal_mark for r in oj), len(oj))
+        # качество: marks 4 and 5 of ВПР grade 8 and of ОГЭ, maths and Russian
+        v8 = [r for r in res if r.procedure == "ВПР" and r.grade == 8 and r.subject in (MATH, RUS)]
+        put("vpr_quality_share_g8", sum(r.mark >= 4 for r in v8), len(v8))
+        og = [r for r in res if r.procedure == "ОГЭ" and r.subject in (MATH, RUS)]
+        put("oge_quality_share", sum(r.mark >= 4 for r in og), len(og))
+        # within 3 points of the mark-3 line: how many at or above it
+        near = [
+            r.primary_score >= OGE_SCALE[r.subject][0]
+            for r in og
+            if r.primary_score is not None
+            and abs(r.primary_score - OGE_SCALE[r.subject][0] + 0.5) < 3
+        ]
+        put("oge_boundary_band_share", sum(near), len(near))
+        fed = [r for r in rows if isinstance(r, FederalNonObjectivityListed)]
+        if fed:
+            put("federal_nonobjectivity_list", int(any(r.listed for r in fed)), 1)
         staff = [r for r in rows if isinstance(r, StaffingPositionsReported)]
         latest = [r for r in staff if r.as_of == max(x.as_of for x in staff)] if staff else []
         posts = sum(r.posts for r in latest)
@@ -580,7 +631,7 @@ def as_value(ind: str, num: float, den: float) -> float:
 
 
 def expected_lists(
-    values: dict[tuple[str, str, str], tuple[float, float]],
+    values: dict[tuple[str, str, str], tuple[float, float]], screening: bool = True
 ) -> dict[tuple[str, str], set[str]]:
     """(list, year) -> member schools, by counting risk-crossing indicators."""
     raw = catalogue_raw()
@@ -611,6 +662,48 @@ def expected_lists(
             n = sum(risky(i, s, y) for i in rule["indicators"])
             if n >= rule["min_count"] or any(risky(i, s, y) for i in rule.get("always", ())):
                 out[(name, y)].add(s)
+    # the region-relative signs are judged on read (GET /lists), not by the projection's events
+    for y, flagged in (expected_screening(values) if screening else {}).items():
+        out[("признаки необъективности", y)] |= flagged
+    return out
+
+
+def expected_screening(
+    values: dict[tuple[str, str, str], tuple[float, float]],
+) -> dict[str, set[str]]:
+    """Region-relative signs of non-objectivity per year, from the rules as written: ВПР 8 кл.
+    quality ≥ 15 points above the region's in the previous year while the cohort's ОГЭ quality
+    stands ≥ 20 points less above the region's (≥ 10 results each); the share just above the
+    «3» line ≥ 1.3 × the region's with P(X ≥ k | n, region share) ≤ 0.001, n ≥ 10."""
+
+    def of(ind: str, y: str) -> dict[str, tuple[float, float]]:
+        return {s: v for (i, s, yy), v in values.items() if i == ind and yy == y and v[1]}
+
+    def region(xs: dict[str, tuple[float, float]]) -> Fraction | None:
+        den = sum(d for _, d in xs.values())
+        return Fraction(int(sum(n for n, _ in xs.values())), int(den)) if den else None
+
+    out: dict[str, set[str]] = defaultdict(set)
+    for y in sorted({y for _, _, y in values}):
+        prev = f"{int(y[:4]) - 1}/{int(y[:4]) % 100:02d}"
+        v8, og = of("vpr_quality_share_g8", prev), of("oge_quality_share", y)
+        r8, ro = region(v8), region(og)
+        for s in set(v8) & set(og):
+            if r8 is None or ro is None or min(v8[s][1], og[s][1]) < 10:
+                continue
+            gap8 = 100 * (Fraction(int(v8[s][0]), int(v8[s][1])) - r8)
+            gapo = 100 * (Fraction(int(og[s][0]), int(og[s][1])) - ro)
+            if gap8 >= 15 and gap8 - gapo >= 20:
+                out[y].add(s)
+        band = of("oge_boundary_band_share", y)
+        p0 = region(band)
+        for s, (k, n) in band.items():
+            if p0 is None or n < 10:
+                continue
+            k_, n_ = int(k), int(n)
+            tail = sum(math.comb(n_, i) * p0**i * (1 - p0) ** (n_ - i) for i in range(k_, n_ + 1))
+            if Fraction(k_, n_) >= Fraction(13, 10) * p0 and tail <= Fraction(1, 1000):
+                out[y].add(s)
     return out
 
 

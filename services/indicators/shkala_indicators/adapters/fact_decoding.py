@@ -33,6 +33,7 @@ CHECKED: dict[str, dict[str, tuple[type, ...]]] = {
         "student": _STR,
         "mark": _OPT_INT,
         "journal_mark": _OPT_INT,
+        "primary_score": (int, float, type(None)),
         "test_score": _OPT_INT,
         "medalist": _OPT_BOOL,
         "public_observer": _OPT_BOOL,
@@ -47,7 +48,7 @@ CHECKED: dict[str, dict[str, tuple[type, ...]]] = {
         "lessons_missed": (int, float),
     },
 }
-_OPTIONAL = {"mark", "journal_mark", "test_score", "medalist", "public_observer",
+_OPTIONAL = {"mark", "journal_mark", "primary_score", "test_score", "medalist", "public_observer",
              "olympiad_status", "teacher"}  # fmt: skip
 
 

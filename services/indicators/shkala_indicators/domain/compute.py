@@ -463,3 +463,7 @@ def roll_up(ind: Indicator, parts: Iterable[Value]) -> Value | None:
     if not parts:
         return None
     return Value.of(sum(v.numerator for v in parts), sum(v.denominator for v in parts), ind.scale)
+
+
+# the objectivity kinds register their computers here (domain/objectivity.py)
+from shkala_indicators.domain import objectivity as _objectivity  # noqa: E402, F401

@@ -17,6 +17,7 @@ from shkala_indicators.domain.analysis import school_rating, task_success
 from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.domain.compute import at_risk, compute_school, list_dynamics
 from shkala_indicators.domain.rows import compact
+from shkala_indicators.service_layer import read_objectivity
 from shkala_indicators.service_layer.read_table import ReadTable
 from shkala_indicators.service_layer.read_views import LIVE, View, Views
 
@@ -426,7 +427,12 @@ class ReadModel:
             )
         now = t.members(risk_list, period, schools)
         before = t.members(risk_list, previous, schools)
-        return {
+        extra: dict[str, Any] = {}
+        if risk_list == read_objectivity.LIST_NAME:  # region-relative signs, federal list
+            now, before, extra = read_objectivity.objectivity_list(
+                t, self.catalogue, schools, period, previous, now, before, region
+            )
+        answer = {
             "list": risk_list,
             "period": period,
             "previous_period": previous,
@@ -439,6 +445,11 @@ class ReadModel:
                     "definition_version": self.catalogue.version,
                     "approval": t.approval_of(sid, period),
                 }
+                | (
+                    {"federal_list": sid in extra["federal"], "flags": extra["flags"].get(sid, [])}
+                    if extra
+                    else {}
+                )
                 for sid, reasons in sorted(now.items())
             ],
             "dynamics": list_dynamics(set(before), set(now)),
@@ -446,6 +457,9 @@ class ReadModel:
             "approval": t.approval_summary(schools, period),
             "freshness": await self.freshness(),
         }
+        if extra:
+            answer["federal_list_not_screened"] = extra["federal_list_not_screened"]
+        return answer
 
     async def direction(
         self, direction: str, period: str, region: str, municipality: str | None

@@ -27,6 +27,7 @@ from shkala_indicators.domain.compute import (
     STAFFING,
     compute_school,
 )
+from shkala_indicators.domain.objectivity import FEDERAL_LIST
 from shkala_indicators.domain.seed_formulas import CONTEXT_V2
 
 CAT = cat.load()
@@ -154,6 +155,35 @@ def _flag(field: str) -> Case:
 def _teacher_share(fact: Fact, n: int) -> Case:
     # filled teacher posts of the latest report: 3 (the psychologist is not a teacher)
     return Case([*STAFF, *([fact] * 2)], n, 3, (), ("учитель", "последний отчёт"))
+
+
+def _oge_vs_journal() -> list[Fact]:
+    # ОГЭ in every subject with a journal mark counts; no journal mark or another procedure not
+    return [
+        res("ОГЭ", MATH, "a", 9, mark=3, journal_mark=4),  # lowered
+        res("ОГЭ", RUS, "a", 9, mark=4, journal_mark=4),  # confirmed
+        res("ОГЭ", MATH, "b", 9, mark=5, journal_mark=4),  # raised
+        res("ОГЭ", "физика", "b", 9, mark=2, journal_mark=3),  # lowered, another subject
+        res("ОГЭ", MATH, "c", 9, mark=4),  # no journal mark
+        res("ВПР", MATH, "d", 8, mark=2, journal_mark=4),  # not ОГЭ
+    ]
+
+
+def _quality(procedure: str, grade: int) -> Case:
+    return Case(
+        [
+            res(procedure, MATH, "a", grade, mark=4),
+            res(procedure, RUS, "a", grade, mark=3),
+            res(procedure, RUS, "b", grade, mark=5),
+            res(procedure, "физика", "b", grade, mark=5),  # another subject
+            res(procedure, MATH, "c", grade - 1, mark=5),  # another grade
+            res("РДР", MATH, "d", grade, mark=5),  # another procedure
+        ],
+        2,
+        3,
+        ("«4» или «5»", "математике и русскому языку"),
+        ("математике и русскому языку",),
+    )
 
 
 CASES: dict[str, Callable[[], Case]] = {
@@ -353,6 +383,49 @@ CASES: dict[str, Callable[[], Case]] = {
         100,
         ("призёры или победители", "конкурсы не считаются"),
         ("всего обучающихся",),
+    ),
+    "oge_lowered_share": lambda: Case(
+        _oge_vs_journal(),
+        2,
+        4,
+        ("ниже отметки по журналу", "все предметы"),
+        ("известной отметкой по журналу", "все предметы"),
+    ),
+    "oge_confirmed_share": lambda: Case(
+        _oge_vs_journal(),
+        1,
+        4,
+        ("равной отметке по журналу",),
+        ("известной отметкой",),
+    ),
+    "oge_raised_share": lambda: Case(
+        _oge_vs_journal(),
+        1,
+        4,
+        ("выше отметки по журналу",),
+        ("известной отметкой",),
+    ),
+    "vpr_quality_share_g8": lambda: _quality("ВПР", 8),
+    "oge_quality_share": lambda: _quality("ОГЭ", 9),
+    # the «3» line: maths 8, Russian 15 (ФИПИ 2024); band 3 — scores from the line − 3 to the
+    # line + 2 are near it, from the line to the line + 2 at or above it
+    "oge_boundary_band_share": lambda: Case(
+        [
+            *(res("ОГЭ", MATH, f"m{x}", 9, primary_score=x) for x in (4, 5, 7, 8, 10, 11)),
+            *(res("ОГЭ", RUS, f"r{x}", 9, primary_score=x) for x in (12, 15, 17, 18)),
+            res("ОГЭ", "физика", "p", 9, primary_score=8),  # another subject
+        ],
+        2 + 2,  # maths 8, 10; Russian 15, 17
+        4 + 3,  # maths 5, 7, 8, 10; Russian 12, 15, 17 (4 and 11, 18 are outside)
+        ("от границы «3» до границы + 2",),
+        ("от границы «3» − 3 до границы + 2",),
+    ),
+    "federal_nonobjectivity_list": lambda: Case(
+        [dict(type=FEDERAL_LIST, procedure="ВПР", listed=True)],
+        1,
+        1,
+        ("«В перечне» = да",),
+        ("загружена строка перечня",),
     ),
 }
 

@@ -249,9 +249,16 @@ async def test_an_earlier_definition_version_for_the_table(world: World) -> None
 
 
 async def test_lists_and_rating_entries_carry_their_schools_state(world: World) -> None:
-    # s2 is at risk in maths and Russian (ШНОР: two risky ВПР shares)
+    # s2 is at risk in maths and Russian (ШНОР: two risky ВПР shares «за 2 года», seed 002;
+    # what the projection would publish from the rolls of a school context, given here)
     world.pages.add("s2", P, 0, [result("s2", 20, 2, T0, 600, subject="русский язык")])
     world.table.fold([at(value("s2", RUS, 1, 1, 1), "ev", 50, T0)])
+    world.table.fold(
+        [
+            at(value("s2", f"vpr_mark2_share_2y_{subject}", 1, 2, 1), "ev", 51 + i, T0)
+            for i, subject in enumerate(("math", "rus"))
+        ]
+    )
     live = await world.read.risk_list("ШНОР", P, "2024/25", "m1")
     assert [(m["school_id"], m["approval"]) for m in live["members"]] == [("s2", "submitted")]
     assert live["basis"] == "live"
