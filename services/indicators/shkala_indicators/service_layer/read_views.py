@@ -30,9 +30,11 @@ from shkala_indicators.domain.compute import (
     compute_school,
     list_dynamics,
     list_membership,
+    relative_members,
     roll_up,
 )
 from shkala_indicators.domain.rows import compact
+from shkala_indicators.domain.seed_formulas import previous_period
 
 if TYPE_CHECKING:
     from shkala_indicators.service_layer.read import ReadModel
@@ -165,9 +167,13 @@ class Views:
             if len(self._cache) > CACHE_LIMIT:
                 self._cache.clear()
             records = await self._records(todo, period)
+            # the shares «за 2 года» need the previous year as it stood at the same cutoff
+            prev = previous_period(period)
+            earlier = await self._records(todo, prev)
             for s in todo:
                 facts = current_facts(records.get(s, ()), cuts[s], period)
-                values = compute_school(catalogue, facts) if facts else {}
+                prior = current_facts(earlier.get(s, ()), cuts[s], prev)
+                values = compute_school(catalogue, facts, [prior]) if facts else {}
                 self._cache[(gen_name, s, period, catalogue.version, cuts[s])] = (
                     t.stamp(s, period),
                     values,
@@ -248,12 +254,39 @@ class Views:
             }
         return out
 
-    def members(self, sc: Schools, risk_list: str) -> dict[str, list[str]]:
+    async def _region_pool(
+        self, sc: Schools, schools: list[str], period: str, view: View
+    ) -> Schools | None:
+        """The region's schools at the same cutoff, when a relative list needs to rank them
+        and ``schools`` are fewer (a municipality's)."""
+        if not any(r.rule == "lowest" for r in sc.catalogue.lists):
+            return None
+        t = self.read.table
+        regions = {t.org.get(s, {}).get("region_id") for s in schools}
+        everyone = [
+            s
+            for s, o in t.org.items()
+            if o.get("kind") == "school" and o.get("region_id") in regions
+        ]
+        if set(everyone) <= set(schools):
+            return None
+        return await self.schools(everyone, period, view)
+
+    def members(
+        self, sc: Schools, risk_list: str, pool: Schools | None = None
+    ) -> dict[str, list[str]]:
+        """The members among ``sc``'s schools; a relative rule (``lowest``, seed 002's ШНСУ)
+        ranks the schools of ``pool`` (the region's, at the same cutoff)."""
         rule = next(r for r in sc.catalogue.lists if r.name == risk_list)
+        ranked = None
+        if rule.rule == "lowest":
+            ind = rule.indicators[0]
+            peers = (pool or sc).values
+            ranked = relative_members(rule, {s: v.get(ind) for s, v in peers.items()})
         out = {}
         for s, values in sc.values.items():
             if values:
-                member, reasons = list_membership(rule, sc.catalogue, values)
+                member, reasons = list_membership(rule, sc.catalogue, values, ranked, s)
                 if member:
                     out[s] = list(reasons)
         return out
@@ -279,7 +312,8 @@ class Views:
     ) -> dict[str, Any]:
         schools = self.read.table.schools_of(mun)
         sc = await self.schools(schools, period, view)
-        lists = {r.name: self.members(sc, r.name) for r in sc.catalogue.lists}
+        pool = await self._region_pool(sc, schools, period, view)
+        lists = {r.name: self.members(sc, r.name, pool) for r in sc.catalogue.lists}
         rows = [self._row(sc, s, lists) for s in schools if s in sc.values]
         if sort in (None, "school_id", "name"):
             rows.sort(key=lambda r: str(r.get(sort or "school_id") or ""), reverse=descending)
@@ -319,7 +353,7 @@ class Views:
                 **self._basis(part, view, mine),
             }
             for rule in sc.catalogue.lists:
-                if n := len(self.members(part, rule.name)):
+                if n := len(self.members(part, rule.name, sc)):
                     counts[rule.name][m] = n
         basis = self._basis(sc, view, schools)
         # the same shape as the live summary's: the region's, and per municipality
@@ -346,7 +380,10 @@ class Views:
     ) -> dict[str, Any]:  # fmt: skip
         sc = await self.schools(schools, period, view)
         before = await self.schools(schools, previous, view)
-        now, was = self.members(sc, risk_list), self.members(before, risk_list)
+        now = self.members(sc, risk_list, await self._region_pool(sc, schools, period, view))
+        was = self.members(
+            before, risk_list, await self._region_pool(before, schools, previous, view)
+        )
         t = self.read.table
         return {
             "list": risk_list,
