@@ -12,14 +12,12 @@ results with mark 2 / results × 100, seed 002), never from the service's code.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
+from support.inprocess import asgi, eventually, tok
 
 from shkala_contracts import Tenant
 from shkala_contracts.events.assessment import AssessmentResultRecorded
@@ -32,7 +30,6 @@ from shkala_indicators.bootstrap import bootstrap as indicators_bootstrap
 from shkala_indicators.settings import Settings as IndicatorsSettings
 from shkala_plans.bootstrap import bootstrap as plans_bootstrap
 from shkala_plans.settings import Settings as PlansSettings
-from shkala_runtime.auth import issue_token
 from shkala_runtime.kafka import EventPublisher, Outgoing
 from shkala_runtime.mongo import make_client
 from shkala_runtime.settings import ServiceSettings
@@ -63,34 +60,6 @@ def results(
 def mark2_share(rows: list[AssessmentResultRecorded]) -> float | None:
     """Seed 002: results with mark «2» / all results × 100 (the rows given: one subject)."""
     return round(sum(r.mark == 2 for r in rows) / len(rows) * 100, 6) if rows else None
-
-
-def tok(settings: ServiceSettings, role: str, **tenant: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(settings, role, **tenant)}"}
-
-
-@contextlib.asynccontextmanager
-async def asgi(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t", timeout=60
-        ) as c,
-    ):
-        yield c
-
-
-async def eventually(check: Any, within: float = 60.0, what: str = "") -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.2)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import json
 import socket
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,6 +23,7 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 from standardwebhooks import Webhook
+from support.inprocess import asgi, eventually, tok
 from support.projections import _read_to_end
 
 from shkala_ingest.bootstrap import bootstrap as ingest_bootstrap
@@ -32,7 +32,6 @@ from shkala_notify.bootstrap import bootstrap as notify_bootstrap
 from shkala_notify.settings import Settings as NotifySettings
 from shkala_plans.bootstrap import bootstrap as plans_bootstrap
 from shkala_plans.settings import Settings as PlansSettings
-from shkala_runtime.auth import issue_token
 from shkala_runtime.settings import ServiceSettings
 
 REGION = "demo"
@@ -62,21 +61,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def tok(settings: ServiceSettings, role: str, **tenant: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(settings, role, **tenant)}"}
-
-
-@contextlib.asynccontextmanager
-async def asgi(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t", timeout=60
-        ) as c,
-    ):
-        yield c
 
 
 @contextlib.asynccontextmanager
@@ -121,19 +105,6 @@ async def topic_count(settings: ServiceSettings, base: str) -> int:
         return len(await _read_to_end(consumer, begin, end))
     finally:
         await consumer.stop()
-
-
-async def eventually(check: Any, within: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.2)
 
 
 class Hook:

@@ -23,11 +23,9 @@ from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from shkala_runtime.mongo import bulk_update
+
 DUPLICATE_KEY = 11000
-UPDATES_PER_COMMAND = 20
-"""FerretDB holds a pooled PostgreSQL connection per update statement until the whole
-command ends: one command with more statements than the pool (50-200) never returns and
-wedges the server for every client. Updates and upserts go in commands of at most this."""
 
 
 # FerretDB on SQLite writes one statement at a time: hundreds of schools' writes sent at once
@@ -142,10 +140,7 @@ class IngestStore:
         async with self._streams_gate:
             if docs:
                 await self._streams(partition).insert_many(docs, ordered=False)
-            for i in range(0, len(marks), UPDATES_PER_COMMAND):
-                await self._streams(partition).bulk_write(
-                    marks[i : i + UPDATES_PER_COMMAND], ordered=False
-                )
+            await bulk_update(self._streams(partition), marks)
 
     # --- org-unit registry -----------------------------------------------------------
 
@@ -159,8 +154,7 @@ class IngestStore:
 
     async def register(self, units: Sequence[dict[str, Any]]) -> None:
         ops = [ReplaceOne({"_id": u["_id"]}, u, upsert=True) for u in units]
-        for i in range(0, len(ops), UPDATES_PER_COMMAND):
-            await self.org_units.bulk_write(ops[i : i + UPDATES_PER_COMMAND], ordered=False)
+        await bulk_update(self.org_units, ops)  # updates in small commands (FerretDB)
 
 
 class IdempotencyConflict(Exception):
