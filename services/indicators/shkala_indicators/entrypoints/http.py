@@ -17,11 +17,11 @@ from shkala_contracts import Tenant
 from shkala_indicators.service_layer.read import (
     WAIT_MS_DEFAULT,
     WAIT_MS_MAX,
-    Analyses,
     NotYetApplied,
     ReadModel,
     previous_period,
 )
+from shkala_indicators.service_layer.read_analyses import Analyses
 from shkala_indicators.service_layer.read_views import UnknownPosition, View
 from shkala_runtime.auth import CurrentPrincipal, Role
 from shkala_runtime.problems import Problem

@@ -9,11 +9,9 @@ import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 
 from shkala_indicators.adapters.store import Generation, Pointer, merge_checkpoints, unpack
-from shkala_indicators.domain.analysis import school_rating, task_success
 from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.domain.compute import at_risk, compute_school, list_dynamics
 from shkala_indicators.domain.rows import compact
@@ -167,6 +165,12 @@ class ReadModel:
                 )
 
     # ------------------------------------------------------------------ org units
+    async def current_facts(self, schools: list[str], period: str) -> list[dict[str, Any]]:
+        """The current facts of some schools in one period, from the stored pages (the same
+        newest-version-wins rule as the projection)."""
+        gen = await self.gen()
+        return [compact(f["data"], f["type"]) for f in await gen.current_facts(schools, period)]
+
     async def org(self, unit_id: str) -> dict[str, Any] | None:
         return self.table.org.get(unit_id)
 
@@ -292,7 +296,7 @@ class ReadModel:
     ) -> dict[str, Any] | None:
         """Today's facts computed under an earlier definition version."""
         catalogue = self.previous[version or ""]
-        facts = await Analyses(self)._facts([school_id], period)
+        facts = await self.current_facts([school_id], period)
         v = compute_school(catalogue, facts).get(indicator_id)
         if v is None:
             return None
@@ -490,59 +494,4 @@ class ReadModel:
             ],
             "values": values,
             "freshness": await self.freshness(),
-        }
-
-
-class Analyses:
-    """ВПР per-task deficits and the municipal rating, over the read model's generation."""
-
-    def __init__(self, read: ReadModel) -> None:
-        self.read = read
-        self.catalogue = read.catalogue
-
-    async def _facts(self, schools: list[str], period: str) -> list[dict[str, Any]]:
-        """The current facts of some schools in one period, from the stored pages (the same
-        newest-version-wins rule as the projection)."""
-        gen = await self.read.gen()
-        return [compact(f["data"], f["type"]) for f in await gen.current_facts(schools, period)]
-
-    async def vpr_tasks(
-        self, schools: list[str], period: str, class_label: str | None
-    ) -> dict[str, Any]:
-        rates = task_success(await self._facts(schools, period), class_label)
-        threshold = float(self.catalogue.parameters.get("vpr_task_success_threshold", 50))
-        rows = [{**asdict(r), "rate": r.rate, "deficit": r.rate < threshold} for r in rates]
-        return {
-            "period": period,
-            "class_label": class_label,
-            "threshold": threshold,
-            "definition_version": self.catalogue.version,
-            "tasks": rows,
-            "deficits": [r for r in rows if r["deficit"]],
-            "freshness": await self.read.freshness(),
-        }
-
-    async def rating(
-        self, municipality_id: str, period: str, view: View | None = None
-    ) -> dict[str, Any]:
-        if view is not None and not view.is_live(self.catalogue.version):
-            return await self.read.views.rating(municipality_id, period, view)
-        rule = self.catalogue.rating
-        t = self.read.table
-        schools = t.schools_of(municipality_id)
-        values: dict[str, dict[str, float | None]] = defaultdict(dict)
-        for s in schools:
-            for doc in t.school_values(s, period):
-                values[s][doc["indicator_id"]] = doc["value"]
-        rows = school_rating(values, rule, self.catalogue.by_id()) if rule else []
-        return {
-            "municipality_id": municipality_id,
-            "period": period,
-            "definition_version": self.catalogue.version,
-            "basis": LIVE,
-            "approval": t.approval_summary(schools, period),
-            "rule": self.catalogue.describe()["rating"],
-            "rows": [{**asdict(r), "approval": t.approval_of(r.school_id, period)} for r in rows],
-            "unrated": sorted(set(values) - {r.school_id for r in rows}),
-            "freshness": await self.read.freshness(),
         }

@@ -22,7 +22,8 @@ from shkala_indicators.domain import catalogue as cat
 from shkala_indicators.domain.compute import compute_school
 from shkala_indicators.domain.rows import compact
 from shkala_indicators.entrypoints.http import parse_as_of
-from shkala_indicators.service_layer.read import Analyses, ReadModel
+from shkala_indicators.service_layer.read import ReadModel
+from shkala_indicators.service_layer.read_analyses import Analyses
 from shkala_indicators.service_layer.read_table import ReadTable
 from shkala_indicators.service_layer.read_views import UnknownPosition, View
 from shkala_runtime.consuming import Delivered, LogPosition

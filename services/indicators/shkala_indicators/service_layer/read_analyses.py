@@ -1,0 +1,61 @@
+"""Analyses over the facts themselves: ВПР per-task deficits (дефициты) and the municipal
+rating (рейтинг ОО), read through the read model's generation and table."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict
+from typing import Any
+
+from shkala_indicators.domain.analysis import school_rating, task_success
+from shkala_indicators.service_layer.read import ReadModel
+from shkala_indicators.service_layer.read_views import LIVE, View
+
+
+class Analyses:
+    """ВПР per-task deficits and the municipal rating, over the read model's generation."""
+
+    def __init__(self, read: ReadModel) -> None:
+        self.read = read
+        self.catalogue = read.catalogue
+
+    async def vpr_tasks(
+        self, schools: list[str], period: str, class_label: str | None
+    ) -> dict[str, Any]:
+        rates = task_success(await self.read.current_facts(schools, period), class_label)
+        threshold = float(self.catalogue.parameters.get("vpr_task_success_threshold", 50))
+        rows = [{**asdict(r), "rate": r.rate, "deficit": r.rate < threshold} for r in rates]
+        return {
+            "period": period,
+            "class_label": class_label,
+            "threshold": threshold,
+            "definition_version": self.catalogue.version,
+            "tasks": rows,
+            "deficits": [r for r in rows if r["deficit"]],
+            "freshness": await self.read.freshness(),
+        }
+
+    async def rating(
+        self, municipality_id: str, period: str, view: View | None = None
+    ) -> dict[str, Any]:
+        if view is not None and not view.is_live(self.catalogue.version):
+            return await self.read.views.rating(municipality_id, period, view)
+        rule = self.catalogue.rating
+        t = self.read.table
+        schools = t.schools_of(municipality_id)
+        values: dict[str, dict[str, float | None]] = defaultdict(dict)
+        for s in schools:
+            for doc in t.school_values(s, period):
+                values[s][doc["indicator_id"]] = doc["value"]
+        rows = school_rating(values, rule, self.catalogue.by_id()) if rule else []
+        return {
+            "municipality_id": municipality_id,
+            "period": period,
+            "definition_version": self.catalogue.version,
+            "basis": LIVE,
+            "approval": t.approval_summary(schools, period),
+            "rule": self.catalogue.describe()["rating"],
+            "rows": [{**asdict(r), "approval": t.approval_of(r.school_id, period)} for r in rows],
+            "unrated": sorted(set(values) - {r.school_id for r in rows}),
+            "freshness": await self.read.freshness(),
+        }
