@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from shkala_contracts.events.cycle import (
     MonitoringPeriodApproved,
@@ -36,6 +37,7 @@ from shkala_indicators.domain.compute import Value, at_risk, list_membership, re
 from shkala_runtime.consuming import Delivered
 
 ValueKey = tuple[str, str, str]  # (indicator, school, period)
+T = TypeVar("T")
 
 # the plans service's monitoring-period events and the state each one leaves (ADR 0006)
 PERIOD_STATES: dict[type, PeriodState] = {
@@ -64,6 +66,10 @@ class ReadTable:
         # until a value of the ranked indicator or an org unit changes
         self._ranked = {r.indicators[0] for r in catalogue.lists if r.rule == "lowest"}
         self._lowest: dict[tuple[str, str | None, str], set[str]] = {}
+        # what a read computes across a region's schools (the objectivity screening ranks
+        # every school against the region): kept until any value or org unit changes, so a
+        # quiet table answers it once, not once per page
+        self._derived: dict[Hashable, Any] = {}
         # (school, period) -> (originator version, state) of its monitoring period
         self.periods: dict[tuple[str, str], tuple[int, str]] = {}
         # (school, period) -> every period event seen: (originator version, time, state);
@@ -94,6 +100,7 @@ class ReadTable:
             return
         self._org_rank[unit] = rank
         self._lists.clear()
+        self._derived.clear()
         self._lowest.clear()
         kind = (
             "school"
@@ -121,6 +128,7 @@ class ReadTable:
         if known is not None and version <= known["version"]:
             return
         self._lists.pop((key[1], key[2]), None)
+        self._derived.clear()
         if key[0] in self._ranked:  # every school's rank in the period may have moved
             self._lists = {k: v for k, v in self._lists.items() if k[1] != key[2]}
             self._lowest = {k: v for k, v in self._lowest.items() if k[2] != key[2]}
@@ -164,6 +172,12 @@ class ReadTable:
         self.periods[key] = (e.originator_version, state.value)
 
     # ------------------------------------------------------------------ queries
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, remembered under ``key`` until the table next changes."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
+
     def approval_of(self, school: str, period: str) -> str:
         """The school's monitoring-period state (``open`` when plans said nothing yet)."""
         known = self.periods.get((school, period))
