@@ -8,7 +8,7 @@ import contextlib
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from shkala_indicators.adapters.store import Generation, Pointer, merge_checkpoints, unpack
@@ -165,11 +165,14 @@ class ReadModel:
                 )
 
     # ------------------------------------------------------------------ org units
-    async def current_facts(self, schools: list[str], period: str) -> list[dict[str, Any]]:
+    async def current_facts(
+        self, schools: list[str], period: str, types: Collection[str] | None = None
+    ) -> list[dict[str, Any]]:
         """The current facts of some schools in one period, from the stored pages (the same
-        newest-version-wins rule as the projection)."""
+        newest-version-wins rule as the projection); ``types``: of those fact types only."""
         gen = await self.gen()
-        return [compact(f["data"], f["type"]) for f in await gen.current_facts(schools, period)]
+        found = await gen.current_facts(schools, period, types)
+        return [compact(f["data"], f["type"]) for f in found]
 
     async def org(self, unit_id: str) -> dict[str, Any] | None:
         return self.table.org.get(unit_id)

@@ -8,8 +8,11 @@ from dataclasses import asdict
 from typing import Any
 
 from shkala_indicators.domain.analysis import school_rating, task_success
+from shkala_indicators.domain.compute import ASSESSMENT
 from shkala_indicators.service_layer.read import ReadModel
 from shkala_indicators.service_layer.read_views import LIVE, View
+
+ASSESSMENT_ONLY = frozenset({ASSESSMENT})  # the per-task analyses read ВПР protocols only
 
 
 class Analyses:
@@ -22,7 +25,8 @@ class Analyses:
     async def vpr_tasks(
         self, schools: list[str], period: str, class_label: str | None
     ) -> dict[str, Any]:
-        rates = task_success(await self.read.current_facts(schools, period), class_label)
+        facts = await self.read.current_facts(schools, period, ASSESSMENT_ONLY)
+        rates = task_success(facts, class_label)
         threshold = float(self.catalogue.parameters.get("vpr_task_success_threshold", 50))
         rows = [{**asdict(r), "rate": r.rate, "deficit": r.rate < threshold} for r in rates]
         return {
