@@ -61,7 +61,8 @@ async def test_network_pairs_upload(test_settings: ServiceSettings) -> None:
         assert (7, "Дата соглашения") in cells, problem
         assert all(e["row"] != 2 for e in problem["errors"])  # the good row is not blamed
         unregistered = next(e for e in problem["errors"] if e["row"] == 3)
-        assert unregistered["code"] == "unregistered" and unregistered["value"] == "sch-x"
+        assert unregistered["code"] == "unregistered"
+        assert unregistered["value"] == "sch-x"
         assert await pairs(settings) == []  # nothing published
 
         # mo-1 names mo-2's school as the leader of its own school: refused, nothing sent
