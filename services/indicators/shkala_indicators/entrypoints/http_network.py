@@ -10,7 +10,10 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from shkala_contracts import Tenant
 from shkala_contracts.vocabulary import ACADEMIC_YEAR_RE
+from shkala_indicators.domain import half_years
+from shkala_indicators.domain.half_years import HalfYear
 from shkala_indicators.entrypoints.http import _read, _school_tenant, answer, read_your_writes
+from shkala_indicators.service_layer.read_half_years import HalfYearReads
 from shkala_indicators.service_layer.read_network import (
     NetworkReads,
     UnknownIndicator,
@@ -182,3 +185,54 @@ async def support_indicators(
     principal.require(Tenant(region=principal.region, municipality=municipality))
     reads = NetworkReads(_read(request))
     return answer(request, await reads.support(principal.region, _period(period), municipality))
+
+
+# ---------------------------------------------------------------------- half-year periods
+HalfPeriod = Annotated[
+    str,
+    Query(
+        description="Half of an academic year (seed 004's reporting dates): 2025/26-H1 "
+        "(01.09-31.12.2025, reported on 01.01.2026) or 2025/26-H2 (01.01-30.06.2026, reported "
+        "on 01.07.2026)",
+        examples=["2025/26-H1"],
+    ),
+]
+
+
+def _half(period: str) -> HalfYear:
+    half = half_years.parse(period)
+    if half is None:
+        raise Problem(
+            422,
+            "Invalid period",
+            f"period={period!r}: expected a half of an academic year, 2025/26-H1 "
+            "(September-December) or 2025/26-H2 (January-June)",
+            type="validation",
+        )
+    return half
+
+
+@router.get(
+    "/schools/{school_id}/half-year",
+    summary="The school's dated indicators (attendance, staffing, teachers' development) in "
+    "a half-year, beside the previous half",
+)
+async def school_half_year(
+    request: Request, school_id: str, principal: CurrentPrincipal, period: HalfPeriod
+) -> dict[str, Any]:
+    read = _read(request)
+    principal.require(await _school_tenant(read, school_id))
+    return answer(request, await HalfYearReads(read).schools([school_id], _half(period)))
+
+
+@router.get(
+    "/municipalities/{municipality_id}/half-year",
+    summary="The municipality's schools' dated indicators in a half-year and their roll-up",
+)
+async def municipality_half_year(
+    request: Request, municipality_id: str, principal: CurrentPrincipal, period: HalfPeriod
+) -> dict[str, Any]:
+    principal.require(Tenant(region=principal.region, municipality=municipality_id))
+    read = _read(request)
+    body = await HalfYearReads(read).schools(read.table.schools_of(municipality_id), _half(period))
+    return answer(request, {"municipality_id": municipality_id, **body})
