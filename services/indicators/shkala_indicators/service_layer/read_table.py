@@ -29,11 +29,13 @@ from shkala_contracts.events.cycle import (
 from shkala_contracts.events.indicators import IndicatorValueChanged, Scope
 from shkala_contracts.events.org_units import (
     MunicipalityRegistered,
+    NetworkPairFormed,
     RegionRegistered,
     SchoolRegistered,
 )
 from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.domain.compute import Value, at_risk, list_membership, relative_members
+from shkala_indicators.domain.network import Pairs
 from shkala_runtime.consuming import Delivered
 
 ValueKey = tuple[str, str, str]  # (indicator, school, period)
@@ -75,6 +77,8 @@ class ReadTable:
         # (school, period) -> every period event seen: (originator version, time, state);
         # the state at a past moment and the moment of approval come from it (ADR 0010)
         self.period_log: dict[tuple[str, str], dict[int, tuple[dt.datetime, str]]] = {}
+        # network pairs (leading school → supported school, per academic year; read_network)
+        self.pairs = Pairs()
 
     # ------------------------------------------------------------------ folding
     def fold(self, batch: list[Delivered]) -> None:
@@ -89,6 +93,9 @@ class ReadTable:
                 self._value(e, d.envelope.time)
             elif type(e) in PERIOD_STATES:
                 self.period_event(e, d.envelope.time)
+            elif isinstance(e, NetworkPairFormed):
+                rank = (d.envelope.originator_version, pos.partition, pos.offset)
+                self.pairs.fold(d.envelope.originator_id, rank, e.model_dump(mode="json"))
         if batch:
             self.updated_at = dt.datetime.now(dt.UTC)
 
@@ -116,6 +123,9 @@ class ReadTable:
             "municipality_id": getattr(e, "municipality_id", None),
             "name": e.name,
         }
+        if isinstance(e, SchoolRegistered):  # the groupings across the tree (read_network)
+            self.org[unit]["resource_centre_id"] = e.resource_centre_id
+            self.org[unit]["network_leader_id"] = e.network_leader_id
 
     def _value(self, e: IndicatorValueChanged, time: dt.datetime) -> None:
         self.value_changed(e.model_dump(), time)
