@@ -296,7 +296,9 @@ def _gia_below(ind: Indicator, sf: SchoolFacts, s: Scope) -> Itemised | None:
         ctx = sf.context or {}
         g9, g11 = ctx.get("graduates_9"), ctx.get("graduates_11")
         out.append(
-            _context_item(sf, s.periods[0], (g9 or 0) + (g11 or 0), graduates_9=g9, graduates_11=g11)
+            _context_item(
+                sf, s.periods[0], (g9 or 0) + (g11 or 0), graduates_9=g9, graduates_11=g11
+            )
         )
     return itemised(out)
 
@@ -308,7 +310,7 @@ def _mark2(ind: Indicator, sf: SchoolFacts, s: Scope) -> Itemised | None:
     grades = set(s.params[q["grades_param"]]) if q.get("grades_param") else set()
     by_enrolled = q.get("denominator", ENROLLED) == ENROLLED
     years = years_of(ind, s.params)
-    chain: list[SchoolFacts | None] = [sf, *(sf.earlier or [])][:years]
+    chain: list[SchoolFacts] = [sf, *(sf.earlier or [])][:years]
     out: list[Counted] = []
     for i in range(years):
         year_facts = chain[i] if i < len(chain) else None
@@ -352,7 +354,8 @@ def _mark2(ind: Indicator, sf: SchoolFacts, s: Scope) -> Itemised | None:
 @explainer("vpr_journal_correlation")
 def _correlation(ind: Indicator, sf: SchoolFacts, s: Scope) -> Itemised | None:
     subjects = set(ind.params.get("subjects") or ())
-    out, table = [], defaultdict(float)
+    out: list[Counted] = []
+    table: dict[tuple[int, int], float] = defaultdict(float)
     for r in sf.results("ВПР"):
         if r.get("mark") is None or r.get("journal_mark") is None:
             continue

@@ -87,7 +87,10 @@ def _absence(ind: Indicator, sf: SchoolFacts, s: Scope) -> Itemised | None:
     total_students = ctx["students_total"]
     out.append(_context_item(sf, s.periods[0], total_students, students_total=total_students))
     systematic = sum(c.numerator for c in out)
-    how = "числитель — обучающиеся с ≥ systematic_absence_lessons пропусками, не больше students_total"
+    how = (
+        "числитель — обучающиеся с ≥ systematic_absence_lessons пропусками, "
+        "не больше students_total"
+    )
     return Itemised(min(systematic, total_students), total_students, tuple(out), how)
 
 
@@ -115,8 +118,13 @@ def _understaffed(ind: Indicator, sf: SchoolFacts, s: Scope) -> Itemised | None:
     vacancies = sum(r["vacancies"] for r in rows)
     ratio = s.params["understaffed_fill_ratio"]
     short = vacancies > 0 or (posts > 0 and filled / posts < ratio)
-    stat = {"posts": posts, "filled": filled, "vacancies": vacancies,
-            "fill_ratio": filled / posts if posts else None, "understaffed_fill_ratio": ratio}  # fmt: skip
+    stat = {
+        "posts": posts,
+        "filled": filled,
+        "vacancies": vacancies,
+        "fill_ratio": filled / posts if posts else None,
+        "understaffed_fill_ratio": ratio,
+    }
     how = "1, если есть вакансии или занято / по штату < understaffed_fill_ratio (последний отчёт)"
     return Itemised(
         1 if short else 0, 1, tuple(_staffing_item(r, s.periods[0], 0, 0) for r in rows), how, stat
@@ -127,9 +135,17 @@ def _teacher_facts(sf: SchoolFacts, fact: str) -> tuple[str, list[Fact], str]:
     if fact == "deficits":
         return "teacher", sf.of(DEFICITS), "педагог с диагностикой дефицитов"
     if fact == "kpk_own_request":
-        return "teacher", [r for r in sf.of(COURSE) if r["on_own_request"]], "педагог, прошедший КПК по своему запросу"
+        return (
+            "teacher",
+            [r for r in sf.of(COURSE) if r["on_own_request"]],
+            "педагог, прошедший КПК по своему запросу",
+        )
     if fact == "kpk_at_risk":
-        return "teacher", [r for r in sf.of(COURSE) if r["on_students_at_risk"]], "педагог, прошедший КПК по работе с группами риска"
+        return (
+            "teacher",
+            [r for r in sf.of(COURSE) if r["on_students_at_risk"]],
+            "педагог, прошедший КПК по работе с группами риска",
+        )
     if fact == "mentees":
         return "mentee", sf.of(MENTORING), "педагог-наставляемый"
     if fact == "routes":
@@ -204,7 +220,10 @@ def _composite(ind: Indicator, sf: SchoolFacts, s: Scope) -> Itemised | None:
                 0 if fired else c.weight, c.weight,
             )
         )  # fmt: skip
-    how = "числитель — сумма весов несработавших критериев (100 − сработавшие), знаменатель — сумма весов"
+    how = (
+        "числитель — сумма весов несработавших критериев (100 − сработавшие), "
+        "знаменатель — сумма весов"
+    )
     return itemised(out, how)
 
 

@@ -61,9 +61,8 @@ def explain_list(
         ind = by_id[rule.indicators[0]]
         lowest = relative_members(rule, peers or {})
         member, reasons = list_membership(rule, catalogue, values, lowest, school)
-        have = sorted(
-            ((v.value, s) for s, v in (peers or {}).items() if v is not None and v.value is not None)
-        )
+        ranked = {s: v.value for s, v in (peers or {}).items() if v and v.value is not None}
+        have = sorted((x, s) for s, x in ranked.items())
         rank = next((i for i, (_, s) in enumerate(have, start=1) if s == school), None)
         return base | {
             "member": member,
@@ -74,7 +73,7 @@ def explain_list(
             "rank": rank,  # 1 = the lowest value of the region
             "schools_ranked": len(have),
             "taken": len(lowest),
-            "cut_value": max((peers[s].value for s in lowest), default=None),  # type: ignore[union-attr]
+            "cut_value": max((ranked[s] for s in lowest), default=None),
         }
     member, reasons = list_membership(rule, catalogue, values)
     crits = [criterion(by_id[i], values.get(i), "criterion") for i in rule.indicators]
@@ -113,7 +112,7 @@ def explain_rating(
         return None
     weights = dict(rule.weights)
     total = sum(weights[i] for i in row.parts)
-    comps = []
+    comps: list[dict[str, Any]] = []
     for ind_id, weight in rule.weights:
         ind = indicators[ind_id]
         have = [x for v in values.values() if (x := v.get(ind_id)) is not None]
@@ -156,7 +155,8 @@ def explain_rating(
         "bottom_count": rule.bottom,
         "weights_used": total,
         "components": comps,
-        "how": "балл = Σ вес × положение / Σ весов показателей, по которым у школы есть значение × 100",
+        "how": "балл = Σ (вес × положение) / Σ весов показателей, по которым у школы есть "
+        "значение, × 100",
         "consistent": abs(added - row.score) <= 1e-3,
         "source": rule.source,
     }

@@ -12,7 +12,7 @@ from typing import Any
 from indicators_testkit import generate
 
 from shkala_indicators.domain import catalogue as cat
-from shkala_indicators.domain.compute import ASSESSMENT, CONTEXT, Value, compute_school
+from shkala_indicators.domain.compute import ASSESSMENT, Value, compute_school
 from shkala_indicators.domain.explain import explain_value, explained_kinds
 from shkala_indicators.domain.explain_lists import explain_list, explain_rating
 from shkala_indicators.domain.rows import compact
@@ -51,7 +51,9 @@ def test_every_indicator_explained_reproduces_its_numerator_and_denominator() ->
                 continue
             if ind.kind not in explained_kinds():
                 # never silently wrong: no items, the computed figures, and it says so
-                assert not e.itemised and "facts not itemised" in e.note and not e.counted
+                assert not e.itemised
+                assert "facts not itemised" in e.note
+                assert not e.counted
                 not_itemised.add(ind.kind)
                 continue
             assert e.itemised, (school, period, ind.id, e.note)  # the items add up
@@ -62,7 +64,9 @@ def test_every_indicator_explained_reproduces_its_numerator_and_denominator() ->
                 assert sum(i["denominator"] for i in items) == v.denominator, ind.id
             # natural keys only: no school or fact id anywhere, pseudonyms as the ingest gave
             text = json.dumps(body, ensure_ascii=False)
-            assert school not in text and "originator" not in text and "school_id" not in text
+            assert school not in text
+            assert "originator" not in text
+            assert "school_id" not in text
     if not_itemised:  # a new kind without an explainer: reported, never passed off as itemised
         warnings.warn(
             f"kinds without an explainer (facts not itemised): {sorted(not_itemised)}",
@@ -130,8 +134,10 @@ def test_a_kind_without_an_explainer_says_so_and_keeps_the_computed_figures() ->
         e = explain_value(c, "x", [context()], None, ["2025/26"])
     finally:
         del compute._COMPUTERS["test_only_kind"]
-    assert not e.itemised and "facts not itemised" in e.note
-    assert (e.value.numerator, e.value.denominator) == (3, 4) and not e.counted
+    assert not e.itemised
+    assert "facts not itemised" in e.note
+    assert (e.value.numerator, e.value.denominator) == (3, 4)
+    assert not e.counted
 
 
 def test_list_explanation_names_fired_and_quiet_criteria_with_thresholds() -> None:
@@ -142,13 +148,16 @@ def test_list_explanation_names_fired_and_quiet_criteria_with_thresholds() -> No
         "vpr_mark2_share_2y_math": Value.of(1, 50, 100),  # 2 %: quiet
     }
     got = explain_list(rule, CAT, values)
-    assert got["member"] is True and got["fired_count"] == 2 and got["min_count"] == 2
+    assert got["member"] is True
+    assert got["fired_count"] == 2
+    assert got["min_count"] == 2
     by = {c["indicator_id"]: c for c in got["criteria"]}
     want = {"value": 15.0, "numerator": 3.0, "denominator": 20.0, "fired": True,
             "threshold": {"risk_if": "above", "value": 10.0}}  # fmt: skip
     assert {k: by["gia_below_minimum_share"][k] for k in want} == want
     assert by["vpr_mark2_share_2y_math"]["fired"] is False
-    assert by["rdr_mark2_share"]["value"] is None and by["rdr_mark2_share"]["fired"] is False
+    assert by["rdr_mark2_share"]["value"] is None
+    assert by["rdr_mark2_share"]["fired"] is False
     assert by["accreditation_problem"]["role"] == "criterion, always"  # counted, and alone puts on
     assert sorted(got["reasons"]) == ["ege_high_scorers_share", "gia_below_minimum_share"]
 
@@ -160,7 +169,8 @@ def test_lowest_list_explanation_gives_rank_and_cut() -> None:
     assert got["member"] is True
     assert (got["rank"], got["schools_ranked"], got["taken"], got["cut_value"]) == (2, 20, 2, 51.0)
     out = explain_list(rule, CAT, {"wellbeing_index": peers["s2"]}, peers, "s2")
-    assert out["member"] is False and out["rank"] == 3
+    assert out["member"] is False
+    assert out["rank"] == 3
 
 
 def test_rating_explanation_components_add_up_to_the_score() -> None:
@@ -176,4 +186,5 @@ def test_rating_explanation_components_add_up_to_the_score() -> None:
     assert comps["vpr_mark2_share_math"]["standing"] == 0.5
     assert comps["vpr_mark2_share_math"]["contribution"] == 50.0
     assert comps["staffing_fill_share"]["included"] is False
-    assert got["score"] == 50.0 and got["rank"] == 2
+    assert got["score"] == 50.0
+    assert got["rank"] == 2
