@@ -160,3 +160,14 @@ def explain_rating(
         "consistent": abs(added - row.score) <= 1e-3,
         "source": rule.source,
     }
+
+
+def fired_criteria(
+    rule: ListRule, catalogue: Catalogue, values: Mapping[str, Value], reasons: Any
+) -> list[dict[str, Any]]:
+    """A list member's reasons in full: each indicator that put it on the list with the
+    school's value, numerator, denominator and threshold (region-relative signs, which are
+    not indicators, are described by their own figures beside)."""
+    by_id = catalogue.by_id()
+    role = "ranked" if rule.rule == "lowest" else "criterion"
+    return [criterion(by_id[i], values.get(i), role) for i in reasons if i in by_id]

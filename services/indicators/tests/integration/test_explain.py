@@ -179,6 +179,17 @@ async def test_values_lists_and_rating_explained_against_the_raw_rows(
                     assert (c["numerator"], c["denominator"]) == pytest.approx(want)
                     assert c["threshold"] == {"risk_if": t["risk_if"], "value": t["value"]}
                     assert c["fired"] is risky, (school, c["indicator_id"])
+            # the list itself names each member's reasons in full
+            members = (await http.get("/lists/ШНОР", params={"period": Y1})).json()["members"]
+            assert members
+            assert {m["school_id"] for m in members} == lists[("ШНОР", Y1)]
+            for m in members:
+                assert [c["indicator_id"] for c in m["criteria"]] == m["reasons"]
+                for c in m["criteria"]:
+                    want = expected[(c["indicator_id"], m["school_id"], Y1)]
+                    assert c["fired"] is True
+                    assert (c["numerator"], c["denominator"]) == pytest.approx(want)
+                    assert c["threshold"]["value"] == th[c["indicator_id"]]["value"]
             r = await http.get(f"/lists/ШНСУ/{m1[0]}/explain", params={"period": Y1})
             body = r.json()
             assert body["member"] is (m1[0] in lists[("ШНСУ", Y1)])
