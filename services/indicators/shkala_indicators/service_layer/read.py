@@ -14,6 +14,7 @@ from typing import Any
 from shkala_indicators.adapters.store import Generation, Pointer, merge_checkpoints, unpack
 from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.domain.compute import at_risk, compute_school, list_dynamics
+from shkala_indicators.domain.explain_lists import fired_criteria
 from shkala_indicators.domain.rows import compact
 from shkala_indicators.service_layer import read_objectivity
 from shkala_indicators.service_layer.read_table import ReadTable
@@ -439,6 +440,7 @@ class ReadModel:
             now, before, extra = read_objectivity.objectivity_list(
                 t, self.catalogue, schools, period, previous, now, before, region
             )
+        rule = next(r for r in self.catalogue.lists if r.name == risk_list)
         answer = {
             "list": risk_list,
             "period": period,
@@ -449,6 +451,10 @@ class ReadModel:
                     "school_id": sid,
                     "municipality_id": t.org[sid]["municipality_id"],
                     "reasons": reasons,
+                    # the reasons in full: value, numerator/denominator, threshold (explain)
+                    "criteria": fired_criteria(
+                        rule, self.catalogue, t.values_by_indicator(sid, period), reasons
+                    ),
                     "definition_version": self.catalogue.version,
                     "approval": t.approval_of(sid, period),
                 }
