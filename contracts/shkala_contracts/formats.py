@@ -391,13 +391,13 @@ FORMATS: dict[str, UploadFormat] = {
             Column(
                 "Код ОО",
                 "school_id",
-                example="sch-0007",
+                example="sch-0001",
                 aliases=("Код ОО (ШНОР)", "Школа ШНОР", "Код образовательной организации"),
             ),
             Column(
                 "Код ведущей ОО",
                 "leading_school_id",
-                example="sch-0001",
+                example="sch-0002",
                 aliases=("Ведущая школа", "Школа-лидер", "Код ведущей школы"),
             ),
             YEAR,
