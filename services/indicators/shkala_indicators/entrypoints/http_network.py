@@ -271,3 +271,20 @@ async def municipality_half_year(
     read = _read(request)
     body = await HalfYearReads(read).schools(read.table.schools_of(municipality_id), _half(period))
     return answer(request, {"municipality_id": municipality_id, **body})
+
+
+@router.get(
+    "/region/half-year",
+    summary="The region's schools' dated indicators in a half-year and their roll-up (region)",
+)
+async def region_half_year(
+    request: Request, principal: CurrentPrincipal, period: HalfPeriod
+) -> dict[str, Any]:
+    if principal.role is not Role.REGION:
+        raise Problem(403, "Forbidden", "the region's half-year needs a region token",
+                      type="forbidden")  # fmt: skip
+    read = _read(request)
+    t = read.table
+    schools = [s for m in t.municipalities_of(principal.region) for s in t.schools_of(m)]
+    body = await HalfYearReads(read).schools(schools, _half(period))
+    return answer(request, {"region_id": principal.region, **body})
