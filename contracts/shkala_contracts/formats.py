@@ -416,6 +416,13 @@ FORMATS: dict[str, UploadFormat] = {
                 example="21",
                 aliases=("Поступили в СПО (9 кл.)",),
             ),
+            Column(
+                "Из них сдавали ГИА по профилю ПОО",
+                "grade9_to_college_profile_gia",
+                required=False,
+                example="15",
+                aliases=("ГИА по предметам профиля ПОО",),
+            ),
         ),
         _fmt(
             "upbringing",

@@ -32,13 +32,21 @@ class CareerGuidanceReported(Fact):
     as_of: dt.date
     profile_classes: int = Field(ge=0, le=100, description="Профильных классов (10–11 кл.)")
     students_10_11: int = Field(**_COUNT, description="Обучающихся 10–11 кл.")
-    students_in_profile_classes: int = Field(**_COUNT, description="Из них в профильных классах")
+    students_in_profile_classes: int = Field(
+        **_COUNT, description="Из них в профильных классах (или изучают предметы углублённо)"
+    )
     students_6_11: int = Field(**_COUNT, description="Обучающихся 6–11 кл.")
     career_diagnostics_covered: int = Field(
         **_COUNT, description="Из них прошли профориентационную диагностику"
     )
     grade9_to_college: int | None = Field(
         default=None, ge=0, le=20000, description="Выпускников 9 кл., поступивших в СПО"
+    )
+    grade9_to_college_profile_gia: int | None = Field(
+        default=None,
+        ge=0,
+        le=20000,
+        description="Из них сдавали ГИА по предметам, близким к профилю выбранной ПОО",
     )
 
     @model_validator(mode="after")
@@ -47,6 +55,8 @@ class CareerGuidanceReported(Fact):
             raise ValueError("students_in_profile_classes exceeds students_10_11")
         if self.career_diagnostics_covered > self.students_6_11:
             raise ValueError("career_diagnostics_covered exceeds students_6_11")
+        if (self.grade9_to_college_profile_gia or 0) > (self.grade9_to_college or 0):
+            raise ValueError("grade9_to_college_profile_gia exceeds grade9_to_college")
         if self.students_in_profile_classes and not self.profile_classes:
             raise ValueError("students_in_profile_classes without profile_classes")
         return self
