@@ -224,6 +224,11 @@ def _merge_override(
             if not crits:
                 raise CatalogueError(f"override: {ind_id} has no criterion {crit_id!r}")
             crits[0]["at_least"] = at_least
+        if changes.get("targets"):  # a region's own target figures per year (seed 003)
+            spec = dict(target.get("targets") or {})
+            spec["values"] = {**(spec.get("values") or {}), **changes["targets"]}
+            spec["values_source"] = said
+            target["targets"] = spec
     for name, changes in (override.get("lists") or {}).items():
         if name not in doc.get("lists", {}):
             raise CatalogueError(f"override names unknown list {name!r}")

@@ -73,10 +73,18 @@ def passed_for_admission(row: Fact, minimum: Mapping[str, float]) -> bool:
     return score is not None and cut is not None and score >= cut
 
 
+_MEASURES: dict[int, tuple[Indicator, Indicator]] = {}
+
+
 def measure_of(ind: Indicator) -> Indicator:
-    """The share a ``dynamics`` indicator compares year on year, as an indicator of its own."""
-    m = ind.params["measure"]
-    return replace(ind, id=f"{ind.id}:measure", kind=m["kind"], params=dict(m["params"]))
+    """The share a ``dynamics`` indicator compares year on year, as an indicator of its own
+    (built once per definition: every cell of every batch asks)."""
+    got = _MEASURES.get(id(ind))
+    if got is None or got[0] is not ind:
+        m = ind.params["measure"]
+        made = replace(ind, id=f"{ind.id}:measure", kind=m["kind"], params=dict(m["params"]))
+        got = _MEASURES[id(ind)] = (ind, made)
+    return got[1]
 
 
 def improved(better: str, now: Value | None, before: Value | None) -> Value | None:
@@ -91,52 +99,81 @@ def improved(better: str, now: Value | None, before: Value | None) -> Value | No
 
 
 class Counters:
-    """Which counters of a cell one assessment result moves, for this module's indicators."""
+    """Which counters of a cell one assessment result moves, for this module's indicators.
+
+    Prepared once per catalogue: the mark shares indexed by procedure (a result looks only
+    at the shares of its own procedure and those of any procedure), their counter keys built
+    up front — a region streams a million results through :meth:`contribution`.
+    """
 
     def __init__(self, catalogue: Catalogue) -> None:
         p = catalogue.parameters
-        self.marks: list[tuple[Indicator, set[str], int]] = []
-        self.means: list[Indicator] = []
-        self.passed: list[tuple[Indicator, dict[str, float]]] = []
+        # procedure (None: any) -> (grades, subjects, at least, denominator key, numerator key)
+        self.marks: dict[str | None, list[tuple[Any, Any, int, Any, Any]]] = {}
+        self.means: list[tuple[str, str, Any, Any]] = []
+        self.passed: list[tuple[dict[str, float], Any, str]] = []
         for ind in catalogue.indicators:
             if ind.kind == "dynamics":
                 ind = measure_of(ind)
                 if ind.kind != "mark_share":
                     raise CatalogueError(f"{ind.id}: dynamics measures a mark_share only")
             if ind.kind == "mark_share":
-                self.marks.append((ind, subjects_of(ind, p), int(ind.params["min_mark"])))
+                q = ind.params
+                spec = (
+                    frozenset(q["grades"]) if q.get("grades") else None,
+                    frozenset(subjects_of(ind, p)) or None,
+                    int(q["min_mark"]),
+                    ("ms_d", ind.id),
+                    ("ms_n", ind.id),
+                )
+                for proc in q.get("procedures") or (None,):
+                    self.marks.setdefault(proc, []).append(spec)
             elif ind.kind == "mean_score":
-                self.means.append(ind)
+                q = ind.params
+                self.means.append((q["procedure"], q.get("field", "test_score"),
+                                   ("mean_d", ind.id), ("mean_n", ind.id)))  # fmt: skip
             elif ind.kind == "ege_subjects_passed":
-                self.passed.append((ind, dict(p[ind.params["minimum_param"]])))
+                minimum = dict(p[ind.params["minimum_param"]])
+                self.passed.append((minimum, ("egp_rows", ind.id), ind.id))
+        self.any_procedure = self.marks.get(None, [])
         self.active = bool(self.marks or self.means or self.passed)
 
     def contribution(self, row: Fact, key: Callable[..., tuple[Any, ...]]) -> list[Any]:
-        if not self.active or row["type"] != ASSESSMENT:
+        if not self.active:
             return []
         out: list[Any] = []
-        mark = row.get("mark")
+        proc, mark = row["procedure"], row.get("mark")
         if mark is not None:
-            for ind, subjects, at_least in self.marks:
-                if selected(ind, subjects, row):
-                    out += (SUM, key("ms_d", ind.id), 1.0)
-                    if mark >= at_least:
-                        out += (SUM, key("ms_n", ind.id), 1.0)
-        for ind in self.means:
-            score = row.get(ind.params.get("field", "test_score"))
-            if score is not None and row["procedure"] == ind.params["procedure"]:
-                out += (SUM, key("mean_d", ind.id), 1.0, SUM, key("mean_n", ind.id), float(score))
-        if row["procedure"] == "ЕГЭ":
-            for ind, minimum in self.passed:
-                out += (SUM, key("egp_rows", ind.id), 1.0)
+            grade, subject = row["grade"], row["subject"]
+            for specs in (self.marks.get(proc, ()), self.any_procedure):
+                for grades, subjects, at_least, den, num in specs:
+                    if (grades is None or grade in grades) and (
+                        subjects is None or subject in subjects
+                    ):
+                        out += (SUM, den, 1.0)
+                        if mark >= at_least:
+                            out += (SUM, num, 1.0)
+        for procedure, field, den, num in self.means:
+            score = row.get(field)
+            if score is not None and proc == procedure:
+                out += (SUM, den, 1.0, SUM, num, float(score))
+        if proc == "ЕГЭ":
+            for minimum, rows_key, ind_id in self.passed:
+                out += (SUM, rows_key, 1.0)
                 if passed_for_admission(row, minimum):
                     # group (ind, student) counts the student's distinct subjects passed
-                    out += (DISTINCT, key(key("egp", ind.id, row["student"]), row["subject"]), 1.0)
+                    out += (DISTINCT, key(key("egp", ind_id, row["student"]), row["subject"]), 1.0)
         return out
 
 
-def streamed_value(ind: Indicator, cell: Cell, earlier: Sequence[Cell | None] = ()) -> Value | None:
-    """The value of one of this module's streamed indicators from a cell's counters."""
+def streamed_value(
+    ind: Indicator,
+    cell: Cell,
+    earlier: Sequence[Cell | None] = (),
+    sf: SchoolFacts | None = None,
+) -> Value | None:
+    """The value of one of this module's streamed indicators from a cell's counters
+    (``sf``: the cell's kept facts, when the caller has them indexed already)."""
     s = cell.sums
     if ind.kind == "mark_share":
         num, den = s.get(("ms_n", ind.id), 0.0), s.get(("ms_d", ind.id), 0.0)
@@ -153,7 +190,7 @@ def streamed_value(ind: Indicator, cell: Cell, earlier: Sequence[Cell | None] = 
             for g, k in cell.distinct.items()
             if k >= need and isinstance(g, tuple) and len(g) == 3 and g[:2] == ("egp", ind.id)
         )
-        return _over_graduates(ind, n, SchoolFacts(cell.kept.values()))
+        return _over_graduates(ind, n, sf if sf is not None else SchoolFacts(cell.kept.values()))
     # dynamics: this year's measure against the previous year's
     measure = measure_of(ind)
     before = earlier[0] if earlier else None

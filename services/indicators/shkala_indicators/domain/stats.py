@@ -262,7 +262,7 @@ def compute_values(
             values[ind.id] = objectivity.streamed_value(ind, stats.sums)
             continue
         if kind in directions.STREAMED_KINDS:
-            values[ind.id] = directions.streamed_value(ind, stats, earlier)
+            values[ind.id] = directions.streamed_value(ind, stats, earlier, sf)
             continue
         if kind not in _STREAMED_KINDS:
             values[ind.id] = _COMPUTERS[kind](ind, sf, params)
