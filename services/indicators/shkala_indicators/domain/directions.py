@@ -137,6 +137,20 @@ class Counters:
                 self.passed.append((minimum, ("egp_rows", ind.id), ind.id))
         self.any_procedure = self.marks.get(None, [])
         self.active = bool(self.marks or self.means or self.passed)
+        self._ops: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        """(procedure, grade, subject, mark) → the mark shares' counter ops, worked out once."""
+
+    def _mark_ops(self, proc: str, grade: int, subject: str, mark: int) -> tuple[Any, ...]:
+        out: list[Any] = []
+        for specs in (self.marks.get(proc, ()), self.any_procedure):
+            for grades, subjects, at_least, den, num in specs:
+                if (grades is None or grade in grades) and (
+                    subjects is None or subject in subjects
+                ):
+                    out += (SUM, den, 1.0)
+                    if mark >= at_least:
+                        out += (SUM, num, 1.0)
+        return tuple(out)
 
     def contribution(self, row: Fact, key: Callable[..., tuple[Any, ...]]) -> list[Any]:
         if not self.active:
@@ -144,15 +158,13 @@ class Counters:
         out: list[Any] = []
         proc, mark = row["procedure"], row.get("mark")
         if mark is not None:
-            grade, subject = row["grade"], row["subject"]
-            for specs in (self.marks.get(proc, ()), self.any_procedure):
-                for grades, subjects, at_least, den, num in specs:
-                    if (grades is None or grade in grades) and (
-                        subjects is None or subject in subjects
-                    ):
-                        out += (SUM, den, 1.0)
-                        if mark >= at_least:
-                            out += (SUM, num, 1.0)
+            k = (proc, row["grade"], row["subject"], mark)
+            ops = self._ops.get(k)
+            if ops is None:
+                ops = self._mark_ops(*k)
+                if len(self._ops) < 100_000:  # a handful of procedures, grades, subjects
+                    self._ops[k] = ops
+            out += ops
         for procedure, field, den, num in self.means:
             score = row.get(field)
             if score is not None and proc == procedure:
