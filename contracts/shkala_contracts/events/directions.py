@@ -16,7 +16,6 @@ from shkala_contracts.base import Fact
 from shkala_contracts.vocabulary import AcademicYear, OrgId
 
 TOPIC = "shkala.facts.school_context.v1"
-_COUNT = {"ge": 0, "le": 20000}
 
 
 class CareerGuidanceReported(Fact):
@@ -31,13 +30,13 @@ class CareerGuidanceReported(Fact):
     academic_year: AcademicYear
     as_of: dt.date
     profile_classes: int = Field(ge=0, le=100, description="Профильных классов (10–11 кл.)")
-    students_10_11: int = Field(**_COUNT, description="Обучающихся 10–11 кл.")
+    students_10_11: int = Field(ge=0, le=20000, description="Обучающихся 10–11 кл.")
     students_in_profile_classes: int = Field(
-        **_COUNT, description="Из них в профильных классах (или изучают предметы углублённо)"
+        ge=0, le=20000, description="Из них в профильных классах (или изучают предметы углублённо)"
     )
-    students_6_11: int = Field(**_COUNT, description="Обучающихся 6–11 кл.")
+    students_6_11: int = Field(ge=0, le=20000, description="Обучающихся 6–11 кл.")
     career_diagnostics_covered: int = Field(
-        **_COUNT, description="Из них прошли профориентационную диагностику"
+        ge=0, le=20000, description="Из них прошли профориентационную диагностику"
     )
     grade9_to_college: int | None = Field(
         default=None, ge=0, le=20000, description="Выпускников 9 кл., поступивших в СПО"
@@ -74,13 +73,13 @@ class UpbringingReported(Fact):
     school_id: OrgId
     academic_year: AcademicYear
     as_of: dt.date
-    students_total: int = Field(**_COUNT, description="Всего обучающихся на дату")
+    students_total: int = Field(ge=0, le=20000, description="Всего обучающихся на дату")
     upbringing_programme: bool = Field(description="Рабочая программа воспитания реализуется")
     students_in_upbringing_programme: int = Field(
-        **_COUNT, description="Обучающихся, охваченных мероприятиями программы воспитания"
+        ge=0, le=20000, description="Обучающихся, охваченных мероприятиями программы воспитания"
     )
     students_additional_education: int = Field(
-        **_COUNT, description="Обучающихся в программах дополнительного образования"
+        ge=0, le=20000, description="Обучающихся в программах дополнительного образования"
     )
     students_kvantorium: int = Field(
         default=0, ge=0, le=20000, description="Из них через «Кванториум»"

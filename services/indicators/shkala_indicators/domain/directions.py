@@ -37,9 +37,12 @@ SUM, DISTINCT = 0, 1  # the op codes of stats.SUM and stats.DISTINCT (stats impo
 class Cell(Protocol):
     """What this module reads of a cell's counters (``stats.CellStats``)."""
 
-    sums: Mapping[Any, float]
-    distinct: Mapping[Any, int]
-    kept: Mapping[str, Fact]
+    @property
+    def sums(self) -> Mapping[Any, float]: ...
+    @property
+    def distinct(self) -> Mapping[Any, int]: ...
+    @property
+    def kept(self) -> Mapping[str, Fact]: ...
 
 
 # ------------------------------------------------------------ which results count (pure)
