@@ -7,6 +7,7 @@ from shkala_contracts.events import (
     assessment,
     attendance,
     cycle,
+    directions,
     indicators,
     notify,
     org_units,
@@ -27,6 +28,7 @@ _MODULES = (
     plans,
     cycle,
     notify,
+    directions,
 )
 
 
