@@ -100,8 +100,10 @@ class IndicatorValues:
     async def lists_for(
         self, period: str, schools: Iterable[str] | None = None
     ) -> list[dict[str, Any]]:
-        """The list records at or before the period: school, list, period, change, reasons."""
-        query: dict[str, Any] = {"period": {"$lte": period}}
+        """The list records of the period (lists are decided per period: a school entered
+        in an earlier year is not on this year's list unless this year says so): school,
+        list, period, change, reasons."""
+        query: dict[str, Any] = {"period": period}
         if schools is not None:
             query["school"] = {"$in": list(schools)}
         return [

@@ -257,6 +257,9 @@ def propose(data: SchoolData, definitions: Mapping[str, Definition]) -> list[Pro
             indicator,
             BY_LIST.get(risk_list, ()),
             [membership, *cites],
+            indicator=definitions[indicator].name_ru
+            if indicator in definitions
+            else f"список «{risk_list}»",
         )
     for ind in at_risk:
         d = definitions[ind]

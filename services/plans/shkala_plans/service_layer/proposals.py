@@ -95,7 +95,7 @@ async def _generate(
         )
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for d in sorted(await values.lists_for(period, ids), key=lambda d: d["period"]):
-        latest[(d["school"], d["list"])] = d  # the latest record at or before the period
+        latest[(d["school"], d["list"])] = d
     lists: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
     for (school, risk_list), d in latest.items():
         if d["change"] == MembershipChange.ENTERED.value:

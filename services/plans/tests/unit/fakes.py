@@ -152,7 +152,7 @@ class FakeValues:
                 "reasons": list(self.reasons.get((s, li, p), ())),
             }
             for s, li, p, c in self.membership
-            if p <= period and (wanted is None or s in wanted)
+            if p == period and (wanted is None or s in wanted)
         ]
 
 

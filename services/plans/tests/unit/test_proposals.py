@@ -127,6 +127,23 @@ async def test_the_same_data_propose_the_same_ids():
     assert len({p["id"] for p in first["proposals"]}) == len(first["proposals"])
 
 
+async def test_a_school_on_last_years_list_only_gets_no_risk_group_proposal_this_year():
+    deps, _ = await region_with_risk()
+    deps.values.membership = [m for m in deps.values.membership if m[0] != "s4"]
+    await deps.values.record(
+        [listed("s4", RiskList.UNFAVOURABLE_CONDITIONS, (WELL,), period="2024/25")]
+    )
+    out = await proposals.list_proposals(deps, REGION, period=P)
+    assert {p["problem"]["kind"] for p in out["proposals"] if p["school_id"] == "s4"} == {
+        "indicator"
+    }
+    last_year = await proposals.list_proposals(deps, REGION, period="2024/25")
+    assert [p["problem"]["kind"] for p in last_year["proposals"] if p["school_id"] == "s4"] == [
+        "risk_list",
+        "risk_list",
+    ]
+
+
 async def test_a_school_that_left_the_list_gets_no_risk_group_proposal():
     deps, _ = await region_with_risk()
     deps.values.membership = [m for m in deps.values.membership if m[0] != "s4"]
@@ -322,3 +339,26 @@ async def test_an_unknown_or_no_longer_proposed_id_is_not_found():
         await proposals.get_proposal(deps, MUN, "proposal:s1~2025-26~000000000000")
     with pytest.raises(NotFound):
         await proposals.accept_proposal(deps, MUN, "proposal:s1~2025-26~000000000000")
+
+
+async def test_a_school_with_signs_of_non_objective_results_gets_the_objectivity_measures():
+    deps, _ = await region_with_risk()
+    deps.catalogue.defined["vpr_raised_share"] = Definition(
+        "vpr_raised_share", "Доля повысивших отметку", Direction.OBJECTIVITY, "above", 30
+    )
+    await deps.values.record(
+        [
+            value("s3", "vpr_raised_share", 14, 40),
+            listed("s3", RiskList.NON_OBJECTIVE, ("vpr_raised_share",)),
+            listed("s2", RiskList.NON_OBJECTIVE, ()),  # listed by a rule with no values here
+        ]
+    )
+    out = await proposals.list_proposals(deps, MUN, period=P)
+    s3 = [p for p in out["proposals"] if p["school_id"] == "s3"]
+    group = [p for p in s3 if p["problem"]["kind"] == "risk_list"]
+    assert {p["direction"] for p in group} == {"objectivity"}
+    assert all("«Доля повысивших отметку»" in p["text"] for p in group)
+    assert any("35 (порог 30, риск выше порога; 14 из 40)" in p["text"] for p in group)
+    s2 = [p for p in out["proposals"] if p["school_id"] == "s2"]
+    assert s2
+    assert all("список «признаки необъективности»" in p["text"] for p in s2)
