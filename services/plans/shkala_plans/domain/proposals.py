@@ -258,7 +258,7 @@ def propose(data: SchoolData, definitions: Mapping[str, Definition]) -> list[Pro
             BY_LIST.get(risk_list, ()),
             [membership, *cites],
             indicator=definitions[indicator].name_ru
-            if indicator in definitions
+            if indicator is not None and indicator in definitions
             else f"список «{risk_list}»",
         )
     for ind in at_risk:
