@@ -1,11 +1,15 @@
 """A school's ВПР task deficits as the indicators service answers them
 (``GET /schools/{id}/vpr-tasks?period=``), for the proposals of targeted recommendations.
-Asked with a short-lived region token signed like every Shkala token; not cached (a list of
-proposals asks once per school at risk)."""
+Asked with a short-lived region token signed like every Shkala token. An answer is kept
+``ttl_s`` (60 s): a list of proposals asks once per school at risk, and indicators reads the
+school's stored ВПР facts for it (~0.25 s a school on the typical region), so a coordinator
+paging through proposals does not ask again."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -47,14 +51,29 @@ class HttpVprTasks:
         base_url: str,
         *,
         timeout_s: float = 5.0,
+        ttl_s: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
+        self.ttl_s = ttl_s
         self.transport = transport
+        self.clock = clock
+        self._kept: dict[tuple[str, str], tuple[float, list[TaskDeficit]]] = {}
 
     async def deficits(self, school: str, period: str) -> list[TaskDeficit]:
+        kept = self._kept.get((school, period))
+        if kept is not None and self.clock() - kept[0] < self.ttl_s:
+            return list(kept[1])
+        found = await self._ask(school, period)
+        if len(self._kept) > 10_000:  # a bound, not an LRU: the region's schools fit
+            self._kept.clear()
+        self._kept[(school, period)] = (self.clock(), found)
+        return list(found)
+
+    async def _ask(self, school: str, period: str) -> list[TaskDeficit]:
         token = issue_token(
             self.settings, Role.REGION, subject="shkala-plans", ttl=dt.timedelta(minutes=5)
         )

@@ -11,6 +11,7 @@ task deficits the indicators service answers; only the decision is stored (docs/
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -70,6 +71,8 @@ class VprTasksUnavailable(Exception):
 
 
 STATUSES = ("pending", "accepted", "dismissed")
+VPR_REQUESTS_AT_ONCE = 8
+"""ВПР task requests to indicators in flight at once while listing (one per school at risk)."""
 
 
 async def _generate(
@@ -101,9 +104,10 @@ async def _generate(
         if d["change"] == MembershipChange.ENTERED.value:
             lists[school][risk_list] = tuple(d.get("reasons") or ())
     vpr: VprTasks | None = deps.vpr_tasks
-    out: list[Proposal] = []
     incomplete: list[str] = []
-    for u in units:
+    asking = asyncio.Semaphore(VPR_REQUESTS_AT_ONCE)
+
+    async def of(u: Tenant) -> list[Proposal]:
         assert u.school is not None
         data = SchoolData(
             u.region, u.municipality or "", u.school, period, by_school[u.school], lists[u.school]
@@ -111,15 +115,22 @@ async def _generate(
         found = propose(data, definitions)
         if found and vpr is not None:  # at risk: its ВПР deficits are problem positions too
             try:
-                deficits = await vpr.deficits(u.school, period)
+                async with asking:
+                    deficits = await vpr.deficits(u.school, period)
             except VprTasksUnavailable as exc:
-                incomplete.append(f"ВПР по заданиям школы {u.school} не получены: {exc}")
+                log.warning("ВПР tasks of %s not read: %s", u.school, exc)
+                incomplete.append(
+                    f"ВПР по заданиям школы {u.school} не получены (сервис показателей не"
+                    " ответил): предложения по дефицитам ВПР не показаны"
+                )
             else:
                 if deficits:
                     data = SchoolData(**{**data.__dict__, "deficits": deficits})
                     found = propose(data, definitions)
-        out.extend(found)
-    return out, incomplete
+        return found
+
+    out = [p for found in await asyncio.gather(*(of(u) for u in units)) for p in found]
+    return out, sorted(incomplete)
 
 
 async def _units_in_scope(

@@ -212,6 +212,9 @@ async def take_measure(
     return RedirectResponse("/measures?taken=1", status_code=303)
 
 
+PROPOSALS_SHOWN = 30  # without a school chosen: the page stays readable
+
+
 async def _pending_proposals(
     api: Any, user: Any, period: str, school: str | None
 ) -> dict[str, Any]:
@@ -228,11 +231,12 @@ async def _pending_proposals(
             "proposals_incomplete": [],
             "proposals_error": f"Предложения сейчас недоступны (plans ответил {exc.status}).",
         }
-    return {
-        "proposals": body["proposals"],
-        "proposals_incomplete": body.get("incomplete", []),
-        "proposals_error": None,
-    }
+    found = body["proposals"]
+    notes = list(body.get("incomplete", []))
+    if not school and len(found) > PROPOSALS_SHOWN:
+        notes.insert(0, f"Показаны {PROPOSALS_SHOWN} из {len(found)}: выберите школу ниже.")
+        found = found[:PROPOSALS_SHOWN]
+    return {"proposals": found, "proposals_incomplete": notes, "proposals_error": None}
 
 
 def _back(school: str, what: str) -> str:
