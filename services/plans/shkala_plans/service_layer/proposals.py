@@ -22,10 +22,10 @@ from shkala_contracts.events.indicators import MembershipChange
 from shkala_contracts.events.plans import ProposalAccepted
 from shkala_plans.domain.deadlines import parse_deadline
 from shkala_plans.domain.model import NotFound, Recommendation
+from shkala_plans.domain.proposal_decision import ProposalDecision
 from shkala_plans.domain.proposals import (
     Definition,
     Proposal,
-    ProposalDecision,
     SchoolData,
     SchoolValue,
     TaskDeficit,
