@@ -262,6 +262,7 @@ async def accept_proposal(
         rec = await load(deps, Recommendation, decision.decided.recommendation_id)
         if rec.issued is None:
             authorize(who, [tenancy.owner_of(decision)], roles=PLANNERS, action="complete")
+            require_direction(who, decision.decided.direction, "complete this proposal")
             return decision.describe(), await _issue(deps, who, decision.decided)
     if decision.decided is not None:
         authorize(who, [tenancy.owner_of(decision)], action="see")
