@@ -256,3 +256,65 @@ class EffectivenessEvaluated(DomainEvent):
         default=(), description="Target schools that left ШНОР/ШНСУ by the evaluation period"
     )
     trigger: str = Field(description="indicator_events or request")
+
+
+# --------------------------------------------------------------------------- proposals
+# Proposals of targeted recommendations (предложения адресных рекомендаций) are derived on
+# read from the indicator values; only the decision on one is stored (docs/adr/0013), as the
+# stream ``proposal:<school>~<period>~<hash>`` with one event.
+
+
+class CitedValue(BaseModel):
+    """A value that made Shkala propose a measure, as it stood when the decision was taken."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str = Field(description="indicator, vpr_task or risk_list")
+    indicator_id: str | None = None
+    label: str = Field(max_length=2000, description="What the value is, in Russian")
+    period: AcademicYear
+    value: float | None = None
+    threshold: float | None = None
+    risk_if: str | None = Field(default=None, description="above or below the threshold")
+    numerator: float | None = None
+    denominator: float | None = None
+    definition_version: str | None = None
+
+
+class ProposalDecided(DomainEvent):
+    """What both decisions on a proposal record: the proposal as it was generated."""
+
+    period: AcademicYear
+    direction: Direction
+    level: str = Field(description="school or municipality: who carries the measure out")
+    problem_kind: str = Field(description="indicator, vpr_task or risk_list")
+    problem_key: str = Field(max_length=400)
+    measure_key: str = Field(max_length=120)
+    measure_source: str = Field(max_length=2000, description="Seed file and item of the measure")
+    risk_groups: tuple[str, ...] = ()
+    indicator_id: str | None = None
+    proposed_text: str = Field(min_length=1, max_length=20000)
+    cited: tuple[CitedValue, ...] = ()
+    actor_role: str
+    actor_unit: str
+
+
+class ProposalAccepted(ProposalDecided):
+    """A coordinator accepted the proposal (its text and deadline possibly edited): it became
+    the recommendation ``recommendation_id``."""
+
+    event_type: ClassVar[str] = "ru.shkala.plans.proposal_accepted.v1"
+    topic: ClassVar[str] = TOPIC
+
+    text: str = Field(min_length=1, max_length=20000, description="The text as accepted")
+    deadline: Deadline | None = None
+    recommendation_id: str
+
+
+class ProposalDismissed(ProposalDecided):
+    """A coordinator dismissed the proposal, saying why."""
+
+    event_type: ClassVar[str] = "ru.shkala.plans.proposal_dismissed.v1"
+    topic: ClassVar[str] = TOPIC
+
+    reason: str = Field(min_length=1, max_length=4000)

@@ -18,6 +18,7 @@ from shkala_plans.adapters.indicator_values import IndicatorValues
 from shkala_plans.adapters.lease import Lease
 from shkala_plans.adapters.org_units import OrgUnits
 from shkala_plans.adapters.outbox import OutboxRelay, Publisher
+from shkala_plans.adapters.vpr_tasks import HttpVprTasks
 from shkala_plans.domain.cycle_card import card_template, load_cycle_card
 from shkala_plans.domain.model import DomainError, FieldRefused, NotFound
 from shkala_plans.domain.periods import NotAllowed
@@ -26,11 +27,13 @@ from shkala_plans.entrypoints import (
     consumers,
     cycle_http,
     periods_http,
+    proposals_http,
     recommendations_http,
     roadmaps_http,
 )
 from shkala_plans.service_layer import roadmaps, scheduling
 from shkala_plans.service_layer.measures import NotEvaluable
+from shkala_plans.service_layer.proposals import VprTasks
 from shkala_plans.service_layer.services import (
     CatalogueUnavailable,
     Deps,
@@ -72,9 +75,11 @@ def bootstrap(
     *,
     relay_publisher: Publisher | None = None,
     catalogue: IndicatorCatalogue | None = None,
+    vpr_tasks: VprTasks | None = None,
 ) -> Service:
     """``relay_publisher`` replaces the relay's Kafka publisher (tests simulate crashes);
-    ``catalogue`` the indicators catalogue read from ``SHKALA_INDICATORS_URL``."""
+    ``catalogue`` the indicators catalogue read from ``SHKALA_INDICATORS_URL``; ``vpr_tasks``
+    the ВПР task deficits asked from the same service."""
     if settings is None:
         settings = Settings()
     elif not isinstance(settings, Settings):
@@ -99,7 +104,18 @@ def bootstrap(
             if settings.indicators_url
             else NoCatalogue()
         )
-    deps = Deps(EventStore(db), IndicatorValues(db), OrgUnits(db), relay.nudge, catalogue=catalogue)
+    if vpr_tasks is None and settings.indicators_url:
+        vpr_tasks = HttpVprTasks(
+            settings, settings.indicators_url, timeout_s=settings.plans_catalogue_timeout_s
+        )
+    deps = Deps(
+        EventStore(db),
+        IndicatorValues(db),
+        OrgUnits(db),
+        relay.nudge,
+        catalogue=catalogue,
+        vpr_tasks=vpr_tasks,
+    )
     consumers.subscribe(
         broker,
         settings,
@@ -152,6 +168,7 @@ def bootstrap(
         routers=[
             _guarded(roadmaps_http.router),
             _guarded(recommendations_http.router),
+            proposals_http.router,  # coordinators: their directions, checked by the use cases
             periods_http.router,
             cycle_http.router,
         ],

@@ -21,6 +21,8 @@ from typing import Any
 import httpx
 
 from shkala_contracts.events.plans import Better
+from shkala_contracts.vocabulary import Direction
+from shkala_plans.domain.proposals import Definition
 from shkala_plans.service_layer.services import CatalogueUnavailable
 from shkala_runtime.auth import Role, issue_token
 from shkala_runtime.settings import ServiceSettings
@@ -46,6 +48,29 @@ def parse_catalogue(doc: dict[str, Any]) -> dict[str, Better]:
     return out
 
 
+def parse_definitions(doc: dict[str, Any]) -> dict[str, Definition]:
+    """indicator id → what a proposal cites of it (name, direction, threshold)."""
+    out: dict[str, Definition] = {}
+    for item in doc.get("indicators", []):
+        try:
+            direction = Direction(item.get("direction"))
+        except ValueError:
+            continue
+        if not isinstance(item.get("id"), str):
+            continue
+        name = item.get("name")
+        threshold = item.get("threshold") or {}
+        value = threshold.get("value")
+        out[item["id"]] = Definition(
+            id=item["id"],
+            name_ru=(name.get("ru") if isinstance(name, dict) else None) or item["id"],
+            direction=direction,
+            risk_if=threshold.get("risk_if"),
+            threshold=float(value) if isinstance(value, int | float) else None,
+        )
+    return out
+
+
 class HttpIndicatorCatalogue:
     def __init__(
         self,
@@ -67,6 +92,7 @@ class HttpIndicatorCatalogue:
         self.clock = clock
         self.reads = 0  # how many times indicators was asked (the cache's work, for tests)
         self._known: dict[str, Better] | None = None
+        self._definitions: dict[str, Definition] = {}
         self._read_at = float("-inf")
         self._lock = asyncio.Lock()
 
@@ -83,13 +109,21 @@ class HttpIndicatorCatalogue:
         assert self._known is not None
         return self._known.get(indicator_id)
 
+    async def definitions(self) -> dict[str, Definition]:
+        """Every indicator's name, direction and threshold (the same cached read)."""
+        if self._known is None or self.clock() - self._read_at >= self.ttl_s:
+            await self._refresh()
+        return dict(self._definitions)
+
     async def _refresh(self) -> None:
         seen = self._read_at
         async with self._lock:
             if self._read_at != seen and self._known is not None:
                 return  # read by a concurrent lookup while this one waited
             try:
-                self._known = parse_catalogue(await self._read())
+                doc = await self._read()
+                self._known = parse_catalogue(doc)
+                self._definitions = parse_definitions(doc)
             except CatalogueUnavailable:
                 if self._known is None:
                     raise

@@ -34,6 +34,7 @@ class IndicatorValues:
     async def setup(self) -> None:
         await self.values.create_index([("school", 1), ("period", 1)])
         await self.membership.create_index([("school", 1)])
+        await self.values.create_index([("period", 1)])
 
     async def record(self, events: Sequence[IndicatorValueChanged | ListMembershipChanged]) -> None:
         values: dict[str, dict[str, Any]] = {}
@@ -48,6 +49,10 @@ class IndicatorValues:
                     "indicator": e.indicator_id,
                     "period": e.period,
                     "value": e.new_value,
+                    # what a proposal cites beside the value (docs/adr/0013)
+                    "numerator": e.numerator,
+                    "denominator": e.denominator,
+                    "definition_version": e.definition_version,
                 }
             elif e.school_id is not None:
                 target, key = lists, f"{e.school_id}|{e.risk_list.value}|{e.period}"
@@ -56,6 +61,7 @@ class IndicatorValues:
                     "list": e.risk_list.value,
                     "period": e.period,
                     "change": e.change.value,
+                    "reasons": list(e.reasons),
                 }
             else:
                 continue
@@ -79,6 +85,30 @@ class IndicatorValues:
     async def membership_for(self, schools: Iterable[str]) -> list[tuple[str, str, str, str]]:
         cursor = self.membership.find({"school": {"$in": list(schools)}})
         return [(d["school"], d["list"], d["period"], d["change"]) async for d in cursor]
+
+    async def cited_for(
+        self, period: str, schools: Iterable[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """The school values of one period (all schools, or those named) with what a proposal
+        cites: value, numerator, denominator, definition version (absent on values stored
+        before they were kept)."""
+        query: dict[str, Any] = {"period": period}
+        if schools is not None:
+            query["school"] = {"$in": list(schools)}
+        return [{k: v for k, v in d.items() if k != "_id"} async for d in self.values.find(query)]
+
+    async def lists_for(
+        self, period: str, schools: Iterable[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """The list records of the period (lists are decided per period: a school entered
+        in an earlier year is not on this year's list unless this year says so): school,
+        list, period, change, reasons."""
+        query: dict[str, Any] = {"period": period}
+        if schools is not None:
+            query["school"] = {"$in": list(schools)}
+        return [
+            {k: v for k, v in d.items() if k != "_id"} async for d in self.membership.find(query)
+        ]
 
 
 def listed_function(records: list[tuple[str, str, str, str]]) -> Callable[[str, str], bool]:

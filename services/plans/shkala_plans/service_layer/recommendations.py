@@ -31,9 +31,11 @@ async def issue_recommendation(
     indicator_id: str | None = None,
     indicator_value: float | None = None,
     target_value: float | None = None,
+    recommendation_id: str | None = None,
 ) -> Recommendation:
     """Issued to a school by its municipality or the region, never by a school; the
-    indicator it names must be the catalogue's."""
+    indicator it names must be the catalogue's. ``recommendation_id``: an accepted proposal's
+    own (one recommendation per proposal)."""
     await tenancy.authorize_new_plan(
         deps.orgs,
         who,
@@ -48,7 +50,7 @@ async def issue_recommendation(
     rec, _ = await execute(
         deps,
         Recommendation,
-        new_id("recommendation"),
+        recommendation_id or new_id("recommendation"),
         lambda a: a.decide_issue(
             region=region,
             municipality=municipality,

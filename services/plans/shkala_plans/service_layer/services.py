@@ -98,6 +98,8 @@ class Deps:
     nudge: Callable[[], None] = lambda: None  # wakes the outbox relay after an append
     catalogue: IndicatorCatalogue = field(default_factory=NoCatalogue)
     today: Callable[[], dt.date] = dt.date.today  # the clock
+    # a school's ВПР task deficits (proposals.VprTasks); None: proposals come without them
+    vpr_tasks: Any = None
 
 
 def new_id(kind: str) -> str:

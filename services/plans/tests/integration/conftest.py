@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaConsumer
 from shkala_contracts import Tenant
 from shkala_contracts.events.org_units import MunicipalityRegistered, SchoolRegistered
 from shkala_plans.adapters.indicator_catalogue import HttpIndicatorCatalogue
+from shkala_plans.adapters.vpr_tasks import HttpVprTasks
 from shkala_plans.bootstrap import Service, bootstrap
 from shkala_plans.settings import Settings
 from shkala_runtime.auth import Role, issue_token
@@ -78,8 +79,20 @@ async def known_to_plans(svc: Service, registry: dict[str, tuple[str, ...]]) -> 
 CATALOGUE = {
     "definition_version": "test",
     "indicators": [
-        {"id": "ege_high_share", "better": "up"},
-        {"id": "vpr_mark2_share", "better": "down"},
+        {
+            "id": "ege_high_share",
+            "better": "up",
+            "direction": "low_results",
+            "name": {"ru": "Доля высокобалльников ЕГЭ"},
+            "threshold": {"risk_if": "below", "value": 5},
+        },
+        {
+            "id": "vpr_mark2_share",
+            "better": "down",
+            "direction": "low_results",
+            "name": {"ru": "Доля отметок «2» ВПР"},
+            "threshold": {"risk_if": "above", "value": 20},
+        },
         {"id": "shnor.vpr_2_share", "better": "down"},
         {"id": "shnor.ege_high_scorers", "better": "up"},
     ],
@@ -97,11 +110,22 @@ def catalogue_of(settings, doc: dict = CATALOGUE) -> HttpIndicatorCatalogue:
     )
 
 
+def no_vpr_deficits(settings) -> HttpVprTasks:
+    """indicators' ``GET /schools/{id}/vpr-tasks`` in its place: no deficits anywhere."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.url.path.endswith("/vpr-tasks")
+        return httpx.Response(200, json={"threshold": 50, "tasks": [], "deficits": []})
+
+    return HttpVprTasks(settings, "http://indicators.test", transport=httpx.MockTransport(answer))
+
+
 @contextlib.asynccontextmanager
 async def running(
     settings: Settings, registry: dict[str, tuple[str, ...]] | None = REGISTRY, **kw
 ) -> AsyncIterator[tuple[Service, httpx.AsyncClient]]:
     kw.setdefault("catalogue", catalogue_of(settings))
+    kw.setdefault("vpr_tasks", no_vpr_deficits(settings))
     svc = bootstrap(settings, **kw)
     async with (
         svc.app.router.lifespan_context(svc.app),

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from shkala_contracts.events.indicators import IndicatorValueChanged, Scope
 from shkala_contracts.events.plans import TOPIC as PLANS
 from shkala_plans.adapters.event_store import EVENTS
 from shkala_runtime.auth import Role, issue_token
@@ -80,6 +81,27 @@ def person_in(person: str) -> dict[str, Any]:
     return {"person_id": person, "duty": "coordinator", "directions": ["low_results"]}
 
 
+def value_at_risk(
+    region: str, mun: str, school: str, indicator: str, num: int, den: int
+) -> IndicatorValueChanged:
+    return IndicatorValueChanged(
+        originator_id=f"ind:{school}:{indicator}:2025/26",
+        originator_version=1,
+        region_id=region,
+        municipality_id=mun,
+        school_id=school,
+        indicator_id=indicator,
+        direction="low_results",
+        scope=Scope.SCHOOL,
+        period="2025/26",
+        definition_version="1",
+        old_value=None,
+        new_value=num / den * 100,
+        numerator=num,
+        denominator=den,
+    )
+
+
 def recommendation(mun: str, school: str) -> dict[str, Any]:
     return {
         "municipality_id": mun,
@@ -139,6 +161,22 @@ async def test_every_write_route_by_role_and_tenant(settings):
                     f"/roster/{mun}/people", headers=region, json=person_in(person)
                 )
                 assert r.status_code == 200, r.text
+
+        # proposals: sch1 (m1) and sch-x (m2) each with two indicators at risk (2 of «2» in
+        # 5, 1 high scorer in 50: over 20 % and under 5 %) -> three proposals each (two measures
+        # for the ВПР share, the generic one for an indicator the library has none for)
+        await svc.deps.values.record(
+            [
+                value_at_risk(settings.region_id, mun, school, ind, num, den)
+                for mun, school in (("m1", "sch1"), ("m2", "sch-x"))
+                for ind, num, den in (("vpr_mark2_share", 2, 5), ("ege_high_share", 1, 50))
+            ]
+        )
+        found = await client.get("/proposals", params={"period": "2025/26"}, headers=region)
+        assert found.status_code == 200, found.text
+        p1, p2, p3 = [p["id"] for p in found.json()["proposals"] if p["school_id"] == "sch1"]
+        q1, q2, _ = [p["id"] for p in found.json()["proposals"] if p["school_id"] == "sch-x"]
+        reason = {"reason": "Уже в дорожной карте"}
 
         def on(rm: dict[str, Any], tail: str = "") -> str:
             return f"/roadmaps/{rm['id']}{tail}"
@@ -220,6 +258,17 @@ async def test_every_write_route_by_role_and_tenant(settings):
             Case("region", "POST", "/recommendations", recommendation("m1", "sch-x"), 422, "a school under the wrong municipality"),
             Case("region", "POST", "/recommendations", recommendation("m2", "sch-x"), 201, "to any school"),
             Case("other region", "POST", "/recommendations", recommendation("m1", "sch-a"), 403, "into another region"),
+            # --- POST /proposals/{id}/accept and /dismiss (its school's municipality or the region)
+            Case("school", "POST", f"/proposals/{p1}/accept", {}, 403, "a school decides no proposal"),
+            Case("municipality", "POST", f"/proposals/{p1}/accept", {}, 201, "its school's proposal"),
+            Case("municipality", "POST", f"/proposals/{q1}/accept", {}, 403, "a foreign school's proposal"),
+            Case("region", "POST", f"/proposals/{q1}/accept", {}, 201, "any school's proposal"),
+            Case("other region", "POST", f"/proposals/{p2}/accept", {}, 403, "another region's proposal"),
+            Case("school", "POST", f"/proposals/{p2}/dismiss", reason, 403, "a school dismisses none"),
+            Case("municipality", "POST", f"/proposals/{p2}/dismiss", reason, 200, "its school's proposal"),
+            Case("municipality", "POST", f"/proposals/{q2}/dismiss", reason, 403, "a foreign school's proposal"),
+            Case("region", "POST", f"/proposals/{q2}/dismiss", reason, 200, "any school's proposal"),
+            Case("other region", "POST", f"/proposals/{p3}/dismiss", reason, 403, "another region's proposal"),
             # --- POST /measures
             Case("school", "POST", "/measures", measure("m1", ["sch1"]), 403, "a school takes none"),
             Case("municipality", "POST", "/measures", measure("m1", ["sch-a", "sch-b"]), 201, "on its schools"),
@@ -341,14 +390,16 @@ async def test_every_write_route_by_role_and_tenant(settings):
             else:
                 assert after == before, ("a question appended events", c)
             tried.add((*route, c.who))
-        # every write route of the service was tried by every role (20 in December 2026)
-        assert len(write_routes) >= 20, write_routes
+        # every write route of the service was tried by every role (22 in December 2026)
+        assert len(write_routes) >= 22, write_routes
         for who in t:
             assert {(m, p) for m, p, w in tried if w == who} == write_routes, who
         # periods and the roster keep their events in the same store (so the counts above
         # covered their refusals too)
         kinds = set(await store.distinct("aggregate_kind"))
-        assert {"period", "roster", "recommendation", "measure", "roadmap"} <= kinds, kinds
+        assert {"period", "roster", "recommendation", "measure", "roadmap", "proposal"} <= kinds, (
+            kinds
+        )
 
         # the log holds what the store holds: no refused write reached the topic
         total = await store.count_documents({})

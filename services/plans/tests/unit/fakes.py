@@ -13,6 +13,7 @@ from shkala_contracts.domain_event import DomainEvent
 from shkala_contracts.events.org_units import MunicipalityRegistered, SchoolRegistered
 from shkala_contracts.events.plans import Better
 from shkala_plans.adapters.event_store import ConcurrencyError
+from shkala_plans.domain.proposals import Definition, TaskDeficit
 from shkala_plans.service_layer.services import CatalogueUnavailable, Deps
 
 
@@ -92,6 +93,9 @@ class FakeValues:
 
     values: dict[tuple[str, str, str], float] = field(default_factory=dict)
     membership: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # what proposals cite beside the value: (school, indicator, period) -> numerator etc.
+    details: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    reasons: dict[tuple[str, str, str], tuple[str, ...]] = field(default_factory=dict)
 
     async def setup(self) -> None:
         return None
@@ -110,8 +114,46 @@ class FakeValues:
         for e in events:
             if hasattr(e, "indicator_id") and e.school_id and e.new_value is not None:
                 self.values[(e.school_id, e.indicator_id, e.period)] = float(e.new_value)
+                self.details[(e.school_id, e.indicator_id, e.period)] = {
+                    "numerator": e.numerator,
+                    "denominator": e.denominator,
+                    "definition_version": e.definition_version,
+                }
             elif hasattr(e, "risk_list") and e.school_id:
                 self.membership.append((e.school_id, e.risk_list.value, e.period, e.change.value))
+                self.reasons[(e.school_id, e.risk_list.value, e.period)] = tuple(e.reasons)
+
+    async def cited_for(
+        self, period: str, schools: Iterable[str] | None = None
+    ) -> list[dict[str, Any]]:
+        wanted = None if schools is None else set(schools)
+        return [
+            {
+                "school": s,
+                "indicator": i,
+                "period": p,
+                "value": v,
+                **self.details.get((s, i, p), {}),
+            }
+            for (s, i, p), v in self.values.items()
+            if p == period and (wanted is None or s in wanted)
+        ]
+
+    async def lists_for(
+        self, period: str, schools: Iterable[str] | None = None
+    ) -> list[dict[str, Any]]:
+        wanted = None if schools is None else set(schools)
+        return [
+            {
+                "school": s,
+                "list": li,
+                "period": p,
+                "change": c,
+                "reasons": list(self.reasons.get((s, li, p), ())),
+            }
+            for s, li, p, c in self.membership
+            if p == period and (wanted is None or s in wanted)
+        ]
 
 
 # The catalogue the use-case tests work with: id -> which way it improves (as the indicators
@@ -127,12 +169,36 @@ class FakeCatalogue:
     known: dict[str, Better] = field(default_factory=lambda: dict(CATALOGUE))
     down: bool = False  # the indicators service does not answer
     asked: list[str] = field(default_factory=list)
+    # name, direction, threshold per id (proposals cite them); tests set what they need
+    defined: dict[str, Definition] = field(default_factory=dict)
+
+    async def definitions(self) -> dict[str, Definition]:
+        if self.down:
+            raise CatalogueUnavailable("the indicators catalogue did not answer")
+        return dict(self.defined)
 
     async def better(self, indicator_id: str) -> Better | None:
         self.asked.append(indicator_id)
         if self.down:
             raise CatalogueUnavailable("the indicators catalogue did not answer")
         return self.known.get(indicator_id)
+
+
+@dataclass
+class FakeVprTasks:
+    """The indicators service's ВПР task deficits: school -> rows; ``down``: no answer."""
+
+    rows: dict[str, list[TaskDeficit]] = field(default_factory=dict)
+    down: bool = False
+    asked: list[tuple[str, str]] = field(default_factory=list)
+
+    async def deficits(self, school: str, period: str) -> list[TaskDeficit]:
+        from shkala_plans.service_layer.proposals import VprTasksUnavailable
+
+        self.asked.append((school, period))
+        if self.down:
+            raise VprTasksUnavailable("indicators did not answer")
+        return list(self.rows.get(school, []))
 
 
 # The registry the use-case tests work in: municipality -> its schools, region "r".

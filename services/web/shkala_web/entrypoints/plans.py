@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -135,10 +136,12 @@ async def measures(request: Request, user: CurrentUser) -> Response:
             now = next((v for v in i["trend"] if v["period"] == period), None)
             if now and now.get("at_risk"):
                 at_risk.append({**i, "now": now})
+    shown = await _pending_proposals(api, user, period, school)
     return render(
         request,
         "measures.html",
         user,
+        **shown,
         measures=found,
         recs=recs,
         names=names,
@@ -207,3 +210,62 @@ async def take_measure(
     }
     await api.send("plans", "POST", "/measures", body)
     return RedirectResponse("/measures?taken=1", status_code=303)
+
+
+PROPOSALS_SHOWN = 30  # without a school chosen: the page stays readable
+
+
+async def _pending_proposals(
+    api: Any, user: Any, period: str, school: str | None
+) -> dict[str, Any]:
+    """plans' pending proposals of targeted recommendations for the measures page (not for
+    schools: they are decided by the municipality); a failure leaves the rest of the page."""
+    if user.principal.role is Role.SCHOOL:
+        return {"proposals": [], "proposals_incomplete": [], "proposals_error": None}
+    params = {"period": period, "status": "pending", **({"school_id": school} if school else {})}
+    try:
+        body = await api.get("plans", "/proposals", **params)
+    except UpstreamError as exc:
+        return {
+            "proposals": [],
+            "proposals_incomplete": [],
+            "proposals_error": f"Предложения сейчас недоступны (plans ответил {exc.status}).",
+        }
+    found = body["proposals"]
+    notes = list(body.get("incomplete", []))
+    if not school and len(found) > PROPOSALS_SHOWN:
+        notes.insert(0, f"Показаны {PROPOSALS_SHOWN} из {len(found)}: выберите школу ниже.")
+        found = found[:PROPOSALS_SHOWN]
+    return {"proposals": found, "proposals_incomplete": notes, "proposals_error": None}
+
+
+def _back(school: str, what: str) -> str:
+    return f"/measures?{'school=' + quote(school) + '&' if school else ''}{what}=1#proposals"
+
+
+@router.post("/proposals/{proposal_id}/accept", dependencies=[Depends(csrf_form)])
+async def accept_proposal(
+    request: Request,
+    proposal_id: str,
+    user: CurrentUser,
+    text: Annotated[str, Form()] = "",
+    deadline: Annotated[str, Form()] = "",
+    school: Annotated[str, Form()] = "",
+) -> Response:
+    api = api_for(request, user)
+    body = {"text": text.strip() or None, "deadline": deadline.strip() or None}
+    await api.send("plans", "POST", f"/proposals/{quote(proposal_id)}/accept", body)
+    return RedirectResponse(_back(school, "accepted"), status_code=303)
+
+
+@router.post("/proposals/{proposal_id}/dismiss", dependencies=[Depends(csrf_form)])
+async def dismiss_proposal(
+    request: Request,
+    proposal_id: str,
+    user: CurrentUser,
+    reason: Annotated[str, Form()],
+    school: Annotated[str, Form()] = "",
+) -> Response:
+    api = api_for(request, user)
+    await api.send("plans", "POST", f"/proposals/{quote(proposal_id)}/dismiss", {"reason": reason})
+    return RedirectResponse(_back(school, "dismissed"), status_code=303)

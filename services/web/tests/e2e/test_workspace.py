@@ -216,3 +216,46 @@ def test_a_failed_live_refresh_is_shown_and_the_next_one_clears_it(
     status.filter(has_text="данные обновлены").wait_for(timeout=10_000)
     assert "stale" not in (page.locator("#indicators").get_attribute("class") or "")
     context.close()
+
+
+def test_a_municipality_accepts_and_dismisses_generated_proposals_on_the_measures_page(
+    system: System, browser: Any
+) -> None:
+    """The designed ШНОР school's proposals (plans, generated from its values) are on the
+    measures page; accepting one with a deadline issues the recommendation, dismissing one
+    keeps the reason — both checked through plans' API."""
+    shnor = system.info.metadata["designed_low_results"][0]
+    mun = system.info.schools[shnor]["municipality"]
+    region = {"Authorization": f"Bearer {region_token()}"}
+    context = browser.new_context(locale="ru-RU")
+    page = context.new_page()
+    sign_in_as_municipality(page, system, mun)
+    page.goto(f"{system.web}/measures?school={shnor}&period={PERIOD}")
+    rows = page.locator("#proposals tbody tr")
+    assert rows.count() >= 2
+    assert "Основание:" in rows.first.inner_text()
+
+    accept = rows.first.locator("form[action$='/accept']")
+    accepted_id = (accept.get_attribute("action") or "").split("/")[2]
+    accept.locator("input[name=deadline]").fill("до 01.03.2026")
+    accept.locator("button").click()
+    page.locator("#proposals .ok").filter(has_text="Предложение принято").wait_for()
+    recs = httpx.get(system.url("plans") + "/recommendations", headers=region).json()
+    decided = httpx.get(f"{system.url('plans')}/proposals/{accepted_id}", headers=region).json()
+    rec_id = decided["decision"]["recommendation_id"]
+    assert rec_id in {r["id"] for r in recs if r["school"] == shnor}
+    rec = httpx.get(f"{system.url('plans')}/recommendations/{rec_id}", headers=region).json()
+    assert "Срок: до 01.03.2026." in str(rec)
+
+    dismiss = page.locator("#proposals tbody tr").first.locator("form[action$='/dismiss']")
+    dismissed_id = (dismiss.get_attribute("action") or "").split("/")[2]
+    assert dismissed_id != accepted_id  # the accepted one is no longer pending
+    dismiss.locator("input[name=reason]").fill("Мера уже в дорожной карте школы")
+    dismiss.locator("button").click()
+    page.locator("#proposals .ok").filter(has_text="Предложение отклонено").wait_for()
+    seen = httpx.get(f"{system.url('plans')}/proposals/{dismissed_id}", headers=region).json()
+    assert (seen["status"], seen["decision"]["reason"]) == (
+        "dismissed",
+        "Мера уже в дорожной карте школы",
+    )
+    context.close()
