@@ -431,12 +431,24 @@ async def explain_indicator(
     indicator_id: str,
     principal: CurrentPrincipal,
     period: Annotated[str, Query(examples=["2025/26"], pattern=r"^\d{4}/\d{2}$")],
+    definition_version: Annotated[str | None, Query(examples=["2025.1"])] = None,
 ) -> dict[str, Any]:
     read = _read(request)
     principal.require(await _school_tenant(read, school_id))
-    if indicator_id not in read.catalogue.by_id():
+    known = {read.catalogue.version, *read.previous}
+    if definition_version is not None and definition_version not in known:
+        raise Problem(
+            404,
+            "Not found",
+            f"no definition version {definition_version!r}; known: {sorted(known)}",
+            type="not-found",
+        )
+    if indicator_id not in read.catalogue_of(definition_version).by_id():
         raise Problem(404, "Not found", f"no indicator {indicator_id!r}", type="not-found")
-    return answer(request, await Explanations(read).indicator(school_id, indicator_id, period))
+    return answer(
+        request,
+        await Explanations(read).indicator(school_id, indicator_id, period, definition_version),
+    )
 
 
 @router.get(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.domain.compute import Value, years_of
 from shkala_indicators.domain.explain import explain_value
 from shkala_indicators.domain.explain_lists import explain_list, explain_rating
@@ -51,26 +52,33 @@ class Explanations:
         self.read = read
         self.catalogue = read.catalogue
 
-    def _depth(self) -> int:
+    @staticmethod
+    def _depth(catalogue: Catalogue) -> int:
         """How many years the catalogue's shares «за N лет» reach back (1: this one only)."""
-        p = self.catalogue.parameters
-        return max((years_of(i, p) for i in self.catalogue.indicators if i.kind == "mark2_share"),
+        p = catalogue.parameters
+        return max((years_of(i, p) for i in catalogue.indicators if i.kind == "mark2_share"),
                    default=1)  # fmt: skip
 
-    async def indicator(self, school: str, indicator: str, period: str) -> dict[str, Any]:
-        periods = [shift_period(period, -i) for i in range(self._depth())]
+    async def indicator(
+        self, school: str, indicator: str, period: str, definition_version: str | None = None
+    ) -> dict[str, Any]:
+        """``definition_version``: today's facts under an earlier definition version (no
+        stored value to compare with then)."""
+        catalogue = self.read.catalogue_of(definition_version)
+        periods = [shift_period(period, -i) for i in range(self._depth(catalogue))]
         facts = await self.read.current_facts([school], period)
         earlier = [await self.read.current_facts([school], p) for p in periods[1:]]
-        e = explain_value(self.catalogue, indicator, facts, earlier, periods)
-        stored = self.read.table.school_value(indicator, school, period)
+        e = explain_value(catalogue, indicator, facts, earlier, periods)
+        current = catalogue is self.catalogue
+        stored = self.read.table.school_value(indicator, school, period) if current else None
         body = e.describe()
         mine = (body["numerator"], body["denominator"])
         return {
             "school_id": school,
             "period": period,
             "periods": periods,
-            "definition_version": self.catalogue.version,
-            "rule": _rule_text(self.catalogue, indicator),
+            "definition_version": catalogue.version,
+            "rule": _rule_text(catalogue, indicator),
             **body,
             "stored": (
                 {
@@ -90,7 +98,9 @@ class Explanations:
             # the stored value is the projection's; a difference means it has not applied
             # the newest facts yet (see freshness)
             "matches_stored": (
-                (stored["numerator"], stored["denominator"]) == mine
+                None
+                if not current
+                else (stored["numerator"], stored["denominator"]) == mine
                 if stored
                 else body["value"] is None
             ),

@@ -197,6 +197,18 @@ async def test_values_lists_and_rating_explained_against_the_raw_rows(
                 {s for (i, s, y) in expected if i == "wellbeing_index" and y == Y1}
             )
 
+            # the objectivity list: its criteria plus the region-relative signs, as GET /lists
+            screened = expected_lists(expected)[("признаки необъективности", Y1)]
+            for school in [s for ss in reg.municipalities.values() for s in ss]:
+                r = await http.get(
+                    f"/lists/признаки необъективности/{school}/explain", params={"period": Y1}
+                )
+                body = r.json()
+                assert body["member"] is (school in screened), school
+                fired = {c["indicator_id"] for c in body["criteria"] if c["fired"]}
+                flagged = {f["rule"] for f in body["flags"]}
+                assert set(body["reasons"]) == fired | flagged, school
+
             # 4. the rating: each school's score from the weights and the raw values
             rating = catalogue_raw()["rating"]["indicators"]
             better = {i["id"]: i["better"] for i in catalogue_raw()["indicators"]}

@@ -188,3 +188,17 @@ def test_rating_explanation_components_add_up_to_the_score() -> None:
     assert comps["staffing_fill_share"]["included"] is False
     assert got["score"] == 50.0
     assert got["rank"] == 2
+
+
+def test_the_natural_keys_shown_are_the_contracts_keys() -> None:
+    # what an official finds a fact by: the contract's key fields (the school and the year
+    # are stated once for the whole explanation)
+    from shkala_contracts import FACT_TYPES
+    from shkala_indicators.domain.explain import KEY_FIELDS
+    from shkala_indicators.domain.seed_formulas import CONTEXT_V1
+
+    for fact_type, shown in KEY_FIELDS.items():
+        cls = FACT_TYPES[fact_type]
+        want = set(cls.key_fields) - {"school_id", "academic_year"}
+        assert want <= set(shown), fact_type
+    assert CONTEXT_V1 in KEY_FIELDS

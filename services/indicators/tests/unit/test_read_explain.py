@@ -67,3 +67,15 @@ async def test_a_rating_score_is_explained_by_its_components(world: World) -> No
     assert (maths["value"], maths["min"], maths["max"], maths["standing"]) == (50.0, 0.0, 50.0, 0)
     assert maths["source"]["explain"] == f"/schools/s2/indicators/{MATH}/explain?period={P}"
     assert got["explanation"]["consistent"] is True
+
+
+async def test_a_value_explained_under_an_earlier_definition_version(world: World) -> None:
+    now = await Explanations(world.read).indicator("s1", MATH, P)
+    then = await Explanations(world.read).indicator("s1", MATH, P, "2025.1")
+    # 1 «2» of 4 = 25 %: at risk over today's 20 %, not over 2025.1's 25 % («выше 25»)
+    assert (then["numerator"], then["denominator"]) == (1, 4)
+    assert then["definition_version"] == "2025.1"
+    assert then["rule"]["threshold"] == {"risk_if": "above", "value": 25.0}
+    assert (now["at_risk"], then["at_risk"]) == (True, False)
+    assert then["stored"] is None
+    assert then["matches_stored"] is None  # the stored value is today's definitions'

@@ -17,6 +17,7 @@ from shkala_web.entrypoints.common import (
 )
 from shkala_web.entrypoints.session import CurrentUser, api_for, current_user
 from shkala_web.service_layer import pages
+from shkala_web.service_layer.explain import explain_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -117,6 +118,17 @@ async def school_indicators(request: Request, school: str, user: CurrentUser) ->
     period = await choose_period(request, api, user)
     data = await pages.school_page(api, cat, school, period)
     return render(request, "_school_indicators.html", user, d=data)
+
+
+@router.get("/schools/{school}/indicators/{indicator}/explain")
+async def explain_indicator(
+    request: Request, school: str, indicator: str, user: CurrentUser
+) -> Response:
+    """«Как посчитано»: the rule, the numerator and denominator and the facts behind them."""
+    api = api_for(request, user)
+    period = await choose_period(request, api, user)
+    data = await explain_page(api, school, indicator, period)
+    return render(request, "explain.html", user, d=data)
 
 
 @router.get("/mo/{mun}/directions/{direction}")
