@@ -8,11 +8,15 @@ import re
 from typing import Any
 
 import httpx
+import pytest
 
 from shkala_runtime.auth import Role, issue_token
 from shkala_runtime.settings import ServiceSettings
 
 from .conftest import System
+
+# the first browser test also waits for the session's demo region to load (~3 min, quiet)
+pytestmark = pytest.mark.timeout(600)
 
 PERIOD = "2025/26"
 INDICATOR = "vpr_mark2_share_math"  # one result, one part of the denominator: rows = counts
