@@ -664,9 +664,13 @@ CASES: dict[str, Callable[[], Case]] = {
     "kvantorium_share": lambda: Case(
         [UPBRINGING_NEW], 35, 640, ("«Кванториум»",), ("отчёту upbringing",)
     ),
+    # the latest report: a centre, but not (yet) used for the programmes — 0 of 1 school
     "tochka_rosta_school": lambda: Case(
-        [UPBRINGING_OLD, UPBRINGING_NEW],
-        1,
+        [
+            UPBRINGING_OLD | dict(tochka_rosta_programmes=True),
+            UPBRINGING_NEW | dict(tochka_rosta_programmes=False),
+        ],
+        0,
         1,
         ("для основных и дополнительных программ",),
         ("с центром или без",),
