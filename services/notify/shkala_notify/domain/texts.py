@@ -180,6 +180,17 @@ def _plans(kind: str, ce: Mapping[str, Any], d: Mapping[str, Any], name_of: Name
                 f"{who}: выдана адресная рекомендация{_direction(d)} по итогам {year} учебного"
                 f" года ({on}): {_quote(d.get('text'))}"
             )
+        case "proposal_accepted":
+            return (
+                f"{who}: принято предложение адресной рекомендации{_direction(d)} по итогам"
+                f" {year} учебного года ({on}), выдана рекомендация {d.get('recommendation_id')}:"
+                f" {_quote(d.get('text'))}"
+            )
+        case "proposal_dismissed":
+            return (
+                f"{who}: отклонено предложение адресной рекомендации{_direction(d)} по итогам"
+                f" {year} учебного года ({on}): {_quote(d.get('reason'))}"
+            )
         case "recommendation_status_changed":
             status = _RECOMMENDATION_STATUS.get(d.get("status") or "", d.get("status"))
             report = f": {_quote(d['report'])}" if d.get("report") else ""

@@ -181,3 +181,21 @@ def test_no_plans_event_falls_back_to_the_generic_sentence(event_type):
         {"type": event_type, "region": "r1", "municipality": "mun-a", "data": {}, "time": AT}
     )
     assert "событие «" not in sentence
+
+
+def test_a_decided_proposal_reads_as_what_happened_to_it():
+    base = {"type": "", "region": "r1", "municipality": "mun-a", "time": AT}
+    data = {"period": "2025/26", "direction": "low_results", "recommendation_id": "rec-7"}
+    accepted = describe(
+        {**base, "type": "ru.shkala.plans.proposal_accepted.v1",
+         "data": {**data, "text": "Методическое сопровождение учителей математики"}}
+    )  # fmt: skip
+    assert "принято предложение" in accepted
+    assert "rec-7" in accepted
+    assert "Методическое сопровождение учителей математики" in accepted
+    dismissed = describe(
+        {**base, "type": "ru.shkala.plans.proposal_dismissed.v1",
+         "data": {**data, "reason": "уже выполняется по дорожной карте"}}
+    )  # fmt: skip
+    assert "отклонено предложение" in dismissed
+    assert "уже выполняется по дорожной карте" in dismissed
