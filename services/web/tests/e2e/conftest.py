@@ -14,13 +14,13 @@ from support.web_system import CHROMIUM, CHROMIUM_FLAGS, DemoSystem, demo_system
 System = DemoSystem
 
 
-@pytest.fixture(scope="session")  # one demo region for every browser test (~3 min to load)
+@pytest.fixture(scope="package")  # one demo region for the browser tests (~3 min to load)
 def system(tmp_path_factory: pytest.TempPathFactory, infra: None) -> Iterator[DemoSystem]:
     with demo_system(tmp_path_factory.mktemp("web-e2e")) as s:
         yield s
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # Playwright's sync API holds a loop: never across modules
 def browser(system: DemoSystem) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

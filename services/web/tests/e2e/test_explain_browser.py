@@ -15,7 +15,7 @@ from shkala_runtime.settings import ServiceSettings
 
 from .conftest import System
 
-# the first browser test also waits for the session's demo region to load (~3 min, quiet)
+# the first browser test also waits for the package's demo region to load (~3 min, quiet)
 pytestmark = pytest.mark.timeout(600)
 
 PERIOD = "2025/26"
