@@ -30,9 +30,10 @@ Pseudonym = Annotated[
         description="Keyed pseudonym (HMAC) of a student or teacher source id; never the id itself",
     ),
 ]
+ORG_ID_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 OrgId = Annotated[
     str,
-    Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$", description="Org-unit id"),
+    Field(min_length=1, max_length=64, pattern=ORG_ID_PATTERN, description="Org-unit id"),
 ]
 Grade = Annotated[int, Field(ge=1, le=11, description="Класс (параллель), 1-11")]
 Mark = Annotated[int, Field(ge=2, le=5, description="Отметка 2-5")]

@@ -25,6 +25,7 @@ from shkala_indicators.service_layer.read_analyses import Analyses
 from shkala_indicators.service_layer.read_explain import Explanations
 from shkala_indicators.service_layer.read_views import UnknownPosition, View
 from shkala_runtime.auth import CurrentPrincipal, Role
+from shkala_runtime.params import OrgUnitFilter
 from shkala_runtime.problems import Problem
 
 
@@ -274,7 +275,7 @@ async def risk_list(
     principal: CurrentPrincipal,
     period: Annotated[str, Query(examples=["2025/26"])],
     view: ViewQuery,
-    municipality: str | None = None,
+    municipality: OrgUnitFilter = None,
 ) -> dict[str, Any]:
     read = _read(request)
     if risk_list not in {r.name for r in read.catalogue.lists}:
@@ -307,7 +308,7 @@ async def direction_view(
     direction: str,
     principal: CurrentPrincipal,
     period: Annotated[str, Query(examples=["2025/26"])],
-    municipality: str | None = None,
+    municipality: OrgUnitFilter = None,
 ) -> dict[str, Any]:
     read = _read(request)
     if principal.role is Role.SCHOOL:

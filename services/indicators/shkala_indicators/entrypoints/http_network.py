@@ -31,6 +31,7 @@ from shkala_indicators.service_layer.read_network import (
     UnknownUnit,
 )
 from shkala_runtime.auth import CurrentPrincipal, Principal, Role
+from shkala_runtime.params import OrgUnitFilter
 from shkala_runtime.problems import Problem
 
 
@@ -208,7 +209,7 @@ async def support_indicators(
     request: Request,
     principal: CurrentPrincipal,
     period: Period,
-    municipality: str | None = None,
+    municipality: OrgUnitFilter = None,
 ) -> dict[str, Any]:
     if principal.role is Role.SCHOOL:
         raise Problem(

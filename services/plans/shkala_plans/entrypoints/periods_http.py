@@ -17,6 +17,7 @@ from shkala_plans.domain.periods import STATE_RU, MonitoringPeriod, year_of
 from shkala_plans.service_layer import periods
 from shkala_plans.service_layer.services import Deps
 from shkala_runtime.auth import CurrentPrincipal
+from shkala_runtime.params import OrgUnitFilter
 from shkala_runtime.problems import Problem
 
 router = APIRouter(tags=["monitoring periods"])
@@ -110,8 +111,8 @@ def _answer(response: Response, p: MonitoringPeriod) -> dict[str, Any]:
 async def list_periods(
     who: CurrentPrincipal,
     d: DepsDep,
-    municipality_id: str | None = None,
-    school_id: str | None = None,
+    municipality_id: OrgUnitFilter = None,
+    school_id: OrgUnitFilter = None,
     period: str | None = None,
 ) -> dict[str, Any]:
     year = _year(period) if period else None

@@ -12,6 +12,7 @@ from shkala_contracts.vocabulary import AcademicYear
 from shkala_plans.entrypoints.plumbing import Body, DepsDep
 from shkala_plans.service_layer import proposals
 from shkala_runtime.auth import CurrentPrincipal
+from shkala_runtime.params import OrgUnitFilter
 
 router = APIRouter(tags=["proposals"])
 
@@ -29,8 +30,8 @@ async def list_proposals(
     who: CurrentPrincipal,
     d: DepsDep,
     period: Annotated[AcademicYear, Query(examples=["2025/26"])],
-    municipality_id: str | None = None,
-    school_id: str | None = None,
+    municipality_id: OrgUnitFilter = None,
+    school_id: OrgUnitFilter = None,
     status: Literal["pending", "accepted", "dismissed"] | None = None,
 ) -> dict[str, Any]:
     """Every proposal for the period within the caller's tenant: by problem position,

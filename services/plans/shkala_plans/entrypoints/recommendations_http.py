@@ -18,6 +18,7 @@ from shkala_contracts.vocabulary import AcademicYear, Direction, OrgId
 from shkala_plans.entrypoints.plumbing import Body, DepsDep, region_of
 from shkala_plans.service_layer import cycle_view, measures, recommendations
 from shkala_runtime.auth import CurrentPrincipal
+from shkala_runtime.params import OrgUnitFilter
 
 router = APIRouter(tags=["plans"])
 
@@ -65,7 +66,7 @@ async def issue_recommendation(
 
 @router.get("/recommendations")
 async def list_recommendations(
-    who: CurrentPrincipal, d: DepsDep, school_id: str | None = None
+    who: CurrentPrincipal, d: DepsDep, school_id: OrgUnitFilter = None
 ) -> list[dict[str, Any]]:
     return await recommendations.list_recommendations(d, who, school=school_id)
 

@@ -23,6 +23,7 @@ from shkala_plans.domain.model import Roadmap, RowSpec, SectionSpec
 from shkala_plans.entrypoints.plumbing import Body, DepsDep, region_of, templates, versioned
 from shkala_plans.service_layer import roadmaps
 from shkala_runtime.auth import CurrentPrincipal
+from shkala_runtime.params import OrgUnitFilter
 from shkala_runtime.problems import Problem
 
 router = APIRouter(tags=["plans"])
@@ -153,7 +154,7 @@ async def create_roadmap(
 
 @router.get("/roadmaps")
 async def list_roadmaps(
-    who: CurrentPrincipal, d: DepsDep, municipality_id: str | None = None
+    who: CurrentPrincipal, d: DepsDep, municipality_id: OrgUnitFilter = None
 ) -> list[dict[str, Any]]:
     return await roadmaps.list_roadmaps(d, who, municipality=municipality_id)
 
