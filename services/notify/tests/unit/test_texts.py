@@ -181,3 +181,32 @@ def test_no_plans_event_falls_back_to_the_generic_sentence(event_type):
         {"type": event_type, "region": "r1", "municipality": "mun-a", "data": {}, "time": AT}
     )
     assert "событие «" not in sentence
+
+
+def test_a_proposal_accepted_or_dismissed_says_what_became_of_it():
+    from shkala_contracts.events.plans import ProposalAccepted, ProposalDismissed
+
+    common = {
+        "originator_id": "proposal:sch-5~2025-26~abc",
+        "originator_version": 1,
+        "period": "2025/26",
+        "direction": "low_results",
+        "level": "school",
+        "problem_kind": "indicator",
+        "problem_key": "vpr_mark2_share_math",
+        "measure_key": "vpr-element-analysis",
+        "measure_source": "seed 000: п. 5.3",
+        "proposed_text": "Провести поэлементный анализ",
+        **BY_MUN,
+        **T,
+    }
+    accepted = ProposalAccepted(
+        **common, text="Провести анализ ВПР", recommendation_id="recommendation:pabc"
+    )
+    assert text(accepted) == (
+        "Школа МБОУ СОШ № 5: принято предложение адресной рекомендации по направлению «работа"
+        " со ШНОР и ШНСУ» по итогам 2025/26 учебного года (05.03.2026), выдана рекомендация"
+        " recommendation:pabc: «Провести анализ ВПР»"
+    )
+    dismissed = ProposalDismissed(**common, reason="Уже в дорожной карте")
+    assert text(dismissed).endswith("(05.03.2026): «Уже в дорожной карте»")
