@@ -180,21 +180,21 @@ def _plans(kind: str, ce: Mapping[str, Any], d: Mapping[str, Any], name_of: Name
                 f"{who}: выдана адресная рекомендация{_direction(d)} по итогам {year} учебного"
                 f" года ({on}): {_quote(d.get('text'))}"
             )
+        case "recommendation_status_changed":
+            status = _RECOMMENDATION_STATUS.get(d.get("status") or "", d.get("status"))
+            report = f": {_quote(d['report'])}" if d.get("report") else ""
+            return f"{who}: рекомендация {ce.get('originatorid')} {status} ({on}){report}"
         case "proposal_accepted":
             return (
                 f"{who}: принято предложение адресной рекомендации{_direction(d)} по итогам"
-                f" {year} учебного года ({on}), выдана рекомендация {d.get('recommendation_id')}:"
-                f" {_quote(d.get('text'))}"
+                f" {year} учебного года ({on}), выдана рекомендация"
+                f" {d.get('recommendation_id')}: {_quote(d.get('text'))}"
             )
         case "proposal_dismissed":
             return (
                 f"{who}: отклонено предложение адресной рекомендации{_direction(d)} по итогам"
                 f" {year} учебного года ({on}): {_quote(d.get('reason'))}"
             )
-        case "recommendation_status_changed":
-            status = _RECOMMENDATION_STATUS.get(d.get("status") or "", d.get("status"))
-            report = f": {_quote(d['report'])}" if d.get("report") else ""
-            return f"{who}: рекомендация {ce.get('originatorid')} {status} ({on}){report}"
         case "measure_taken":
             n = len(d.get("target_schools") or ())
             return (

@@ -183,19 +183,30 @@ def test_no_plans_event_falls_back_to_the_generic_sentence(event_type):
     assert "событие «" not in sentence
 
 
-def test_a_decided_proposal_reads_as_what_happened_to_it():
-    base = {"type": "", "region": "r1", "municipality": "mun-a", "time": AT}
-    data = {"period": "2025/26", "direction": "low_results", "recommendation_id": "rec-7"}
-    accepted = describe(
-        {**base, "type": "ru.shkala.plans.proposal_accepted.v1",
-         "data": {**data, "text": "Методическое сопровождение учителей математики"}}
-    )  # fmt: skip
-    assert "принято предложение" in accepted
-    assert "rec-7" in accepted
-    assert "Методическое сопровождение учителей математики" in accepted
-    dismissed = describe(
-        {**base, "type": "ru.shkala.plans.proposal_dismissed.v1",
-         "data": {**data, "reason": "уже выполняется по дорожной карте"}}
-    )  # fmt: skip
-    assert "отклонено предложение" in dismissed
-    assert "уже выполняется по дорожной карте" in dismissed
+def test_a_proposal_accepted_or_dismissed_says_what_became_of_it():
+    from shkala_contracts.events.plans import ProposalAccepted, ProposalDismissed
+
+    common = {
+        "originator_id": "proposal:sch-5~2025-26~abc",
+        "originator_version": 1,
+        "period": "2025/26",
+        "direction": "low_results",
+        "level": "school",
+        "problem_kind": "indicator",
+        "problem_key": "vpr_mark2_share_math",
+        "measure_key": "vpr-element-analysis",
+        "measure_source": "seed 000: п. 5.3",
+        "proposed_text": "Провести поэлементный анализ",
+        **BY_MUN,
+        **T,
+    }
+    accepted = ProposalAccepted(
+        **common, text="Провести анализ ВПР", recommendation_id="recommendation:pabc"
+    )
+    assert text(accepted) == (
+        "Школа МБОУ СОШ № 5: принято предложение адресной рекомендации по направлению «работа"
+        " со ШНОР и ШНСУ» по итогам 2025/26 учебного года (05.03.2026), выдана рекомендация"
+        " recommendation:pabc: «Провести анализ ВПР»"
+    )
+    dismissed = ProposalDismissed(**common, reason="Уже в дорожной карте")
+    assert text(dismissed).endswith("(05.03.2026): «Уже в дорожной карте»")
