@@ -11,6 +11,7 @@ from shkala_contracts.events import (
     notify,
     org_units,
     plans,
+    reference,
     school_context,
     staffing,
     withdrawals,
@@ -27,6 +28,7 @@ _MODULES = (
     plans,
     cycle,
     notify,
+    reference,
 )
 
 

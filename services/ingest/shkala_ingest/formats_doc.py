@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from shkala_contracts.formats import FORMATS, PERSONAL_IDS, UploadFormat
+from shkala_contracts.formats import FORMATS, PERSONAL_IDS, UploadFormat, names_no_school
 from shkala_ingest.domain import templates
 
 
@@ -55,6 +55,15 @@ def page(fmt: UploadFormat) -> str:
             "`RegionRegistered` and `MunicipalityRegistered` for the regions and "
             "municipalities named, and `SchoolRegistered` per row; every other format's rows "
             "must name a school registered here.",
+        ]
+    if names_no_school(fmt):
+        lines += [
+            "",
+            "Reference data: rows name no school. Loaded by the region or a municipality (a "
+            "school token is refused); one row per task and planned result (a task may check "
+            "several). The indicators service adds the planned results to `GET "
+            "/schools/{id}/vpr-tasks` and computes `/vpr-planned-results` and "
+            "`/vpr-students` from them; without a mapping those answer `mapping: missing`.",
         ]
     lines += [
         "",

@@ -15,7 +15,7 @@ import numpy as np
 from shkala_contracts import Tenant
 from shkala_contracts.base import Fact
 from shkala_contracts.events.org_units import MunicipalityRegistered, RegionRegistered
-from shkala_contracts.formats import UploadFormat
+from shkala_contracts.formats import UploadFormat, names_no_school
 from shkala_ingest.domain.columns import FastChunk
 from shkala_ingest.domain.errors import ImportRejected
 from shkala_ingest.domain.rows import Built, RowError
@@ -160,6 +160,7 @@ class Validation:
         self._registry_loaded = False
         self._verdicts: dict[str, Tenant | str] = {}
         self.org_units = fmt.kind == "org-units"
+        self.reference = names_no_school(fmt)
         self.parents: dict[str, tuple[int, Fact, Tenant]] = {}
         self._key_names = ", ".join(fmt.fact.key_fields)
         by_field = {c.field: c.header for c in fmt.columns}
@@ -169,7 +170,9 @@ class Validation:
             by_field.get(raw.get(f, f), f) for f in fmt.fact.key_fields if f not in fmt.fixed
         )
         self._school_header = (
-            "school_id" if batch else next(c.header for c in fmt.columns if c.field == "school_id")
+            "school_id"
+            if batch or self.reference
+            else next(c.header for c in fmt.columns if c.field == "school_id")
         )
 
     def fail(self, errs: Sequence[RowError]) -> None:
@@ -185,6 +188,11 @@ class Validation:
         if fact is None:
             self.fail(built.errors)
             return None
+        if self.reference:
+            # reference data names no school: it belongs to the uploader's region (and
+            # municipality); the school role was refused before the first row
+            tenant = Tenant(region=self.principal.region, municipality=self.principal.municipality)
+            return self._unique(built, Accepted.of(built.row, fact, tenant))
         sid = str(fact.school_id)  # type: ignore[attr-defined]
         if self.org_units:
             tenant = Tenant(
@@ -202,7 +210,19 @@ class Validation:
                 self.fail([self._refusal(built.row, sid, verdict)])
                 return None
             tenant = verdict
-        accepted = Accepted.of(built.row, fact, tenant)
+        accepted = self._unique(built, Accepted.of(built.row, fact, tenant))
+        if accepted is None:
+            return None
+        if self.org_units:
+            bad = self._parents(built, fact)
+            if bad:
+                self.fail(bad)
+                return None
+        return accepted
+
+    def _unique(self, built: Built, accepted: Accepted) -> Accepted | None:
+        """The row, unless an earlier row of the upload had its natural key (the same
+        values: skipped; other values: an error)."""
         oid, h = accepted.oid, accepted.hash
         key = _packed_key(oid)
         mark = bytes.fromhex(h)
@@ -218,11 +238,6 @@ class Validation:
             self.fail([self._duplicate(built.row, int.from_bytes(prev[12:], "big"))])
             return None
         self._seen[key] = mark + built.row.to_bytes(4, "big")
-        if self.org_units:
-            bad = self._parents(built, fact)
-            if bad:
-                self.fail(bad)
-                return None
         return accepted
 
     async def _load_registry(self) -> None:
