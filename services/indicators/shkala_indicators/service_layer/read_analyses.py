@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from shkala_indicators.domain.analysis import school_rating, task_success
+from shkala_indicators.domain.deficits import coverage
 from shkala_indicators.service_layer.read import ReadModel
 from shkala_indicators.service_layer.read_views import LIVE, View
 
@@ -22,14 +23,27 @@ class Analyses:
     async def vpr_tasks(
         self, schools: list[str], period: str, class_label: str | None
     ) -> dict[str, Any]:
-        rates = task_success(await self.read.current_facts(schools, period), class_label)
+        facts = await self.read.current_facts(schools, period)
+        rates = task_success(facts, class_label)
         threshold = float(self.catalogue.parameters.get("vpr_task_success_threshold", 50))
-        rows = [{**asdict(r), "rate": r.rate, "deficit": r.rate < threshold} for r in rates]
+        mapping = self.read.table.planned_results  # uploaded as vpr-planned-results
+        rows = [
+            {
+                **asdict(r),
+                "rate": r.rate,
+                "deficit": r.rate < threshold,
+                "planned_results": [
+                    asdict(p) for p in mapping.of(period, r.subject, r.grade, r.task)
+                ],
+            }
+            for r in rates
+        ]
         return {
             "period": period,
             "class_label": class_label,
             "threshold": threshold,
             "definition_version": self.catalogue.version,
+            **coverage(facts, mapping, period).describe(),
             "tasks": rows,
             "deficits": [r for r in rows if r["deficit"]],
             "freshness": await self.read.freshness(),

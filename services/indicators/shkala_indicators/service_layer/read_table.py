@@ -31,8 +31,10 @@ from shkala_contracts.events.org_units import (
     RegionRegistered,
     SchoolRegistered,
 )
+from shkala_contracts.events.reference import VprTaskPlannedResult
 from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.domain.compute import Value, at_risk, list_membership, relative_members
+from shkala_indicators.domain.deficits import PlannedResultMap
 from shkala_runtime.consuming import Delivered
 
 ValueKey = tuple[str, str, str]  # (indicator, school, period)
@@ -69,6 +71,7 @@ class ReadTable:
         # (school, period) -> every period event seen: (originator version, time, state);
         # the state at a past moment and the moment of approval come from it (ADR 0010)
         self.period_log: dict[tuple[str, str], dict[int, tuple[dt.datetime, str]]] = {}
+        self.planned_results = PlannedResultMap()  # ВПР task → planned results (upload)
 
     # ------------------------------------------------------------------ folding
     def fold(self, batch: list[Delivered]) -> None:
@@ -83,6 +86,9 @@ class ReadTable:
                 self._value(e, d.envelope.time)
             elif type(e) in PERIOD_STATES:
                 self.period_event(e, d.envelope.time)
+            elif isinstance(e, VprTaskPlannedResult):  # reference data (domain/deficits.py)
+                rank = (d.envelope.originator_version, d.position.partition, d.position.offset)
+                self.planned_results.fold(d.envelope.originator_id, rank, e.model_dump())
         if batch:
             self.updated_at = dt.datetime.now(dt.UTC)
 
