@@ -20,6 +20,7 @@ from typing import Any
 
 from shkala_contracts.formats import FORMATS
 from shkala_contracts.vocabulary import EGE_MATHS_BASE
+from shkala_demo.planned_results import vpr_planned_results
 from shkala_demo.protocols import (
     EGE_ELECTIVES,
     EGE_MATHS,
@@ -811,6 +812,7 @@ GENERATORS: dict[str, Callable[[Region], Iterator[Row]]] = {
     "burnout": _burnout,
     "contests": _contests,
     "consents": _consents,
+    "vpr-planned-results": vpr_planned_results,
 }
 KINDS = tuple(FORMATS)
 """Every upload format kind, in the order the files are written."""
