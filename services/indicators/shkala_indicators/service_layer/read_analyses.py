@@ -8,8 +8,9 @@ from dataclasses import asdict
 from typing import Any
 
 from shkala_indicators.domain.analysis import school_rating, task_success
-from shkala_indicators.domain.deficits import coverage
+from shkala_indicators.domain.deficits import coverage, planned_result_success
 from shkala_indicators.service_layer.read import ReadModel
+from shkala_indicators.service_layer.read_deficits import planned_rows
 from shkala_indicators.service_layer.read_views import LIVE, View
 
 
@@ -44,6 +45,11 @@ class Analyses:
             "threshold": threshold,
             "definition_version": self.catalogue.version,
             **coverage(facts, mapping, period).describe(),
+            # the same pooled per planned result (/vpr-planned-results), from the same read
+            "by_planned_result": planned_rows(
+                planned_result_success(facts, mapping, period, class_label=class_label),
+                threshold,
+            ),
             "tasks": rows,
             "deficits": [r for r in rows if r["deficit"]],
             "freshness": await self.read.freshness(),

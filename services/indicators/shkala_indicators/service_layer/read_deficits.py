@@ -13,11 +13,19 @@ from typing import Any
 
 from shkala_indicators.domain.deficits import (
     PlannedResultMap,
+    PlannedResultSuccess,
     coverage,
     planned_result_success,
     student_deficits,
 )
 from shkala_indicators.service_layer.read import ReadModel
+
+
+def planned_rows(rates: list[PlannedResultSuccess], threshold: float) -> list[dict[str, Any]]:
+    return [
+        {**asdict(r), "tasks": list(r.tasks), "rate": r.rate, "deficit": r.rate < threshold}
+        for r in rates
+    ]
 
 
 class VprDeficits:
@@ -52,11 +60,7 @@ class VprDeficits:
         rates = planned_result_success(
             facts, self.mapping, period, by_class=by_class, class_label=class_label
         )
-        threshold = self.threshold
-        rows = [
-            {**asdict(r), "tasks": list(r.tasks), "rate": r.rate, "deficit": r.rate < threshold}
-            for r in rates
-        ]
+        rows = planned_rows(rates, self.threshold)
         return {
             **self._head(period, class_label),
             "by": "class" if by_class else "parallel",

@@ -145,6 +145,9 @@ async def test_planned_result_and_student_deficits(test_settings: ServiceSetting
             for row in r.json()["tasks"]:
                 named = {p["code"] for p in row["planned_results"]}
                 assert named == codes.get((row["subject"], row["grade"], row["task"]), set())
+            # ... and carry the same per-planned-result rows (the web card reads them there)
+            by_pr = {"planned_results": r.json()["by_planned_result"]}
+            assert got(by_pr) == pytest.approx(pooled(mine, False))
 
             # 3. per student: the tasks below half their maximum, and what they check
             r = await http.get(f"/schools/{school}/vpr-students", params={"period": YEAR})
