@@ -60,8 +60,10 @@ def page(fmt: UploadFormat) -> str:
         lines += [
             "",
             "Reference data: rows name no school. Loaded by the region or a municipality (a "
-            "school token is refused); one row per task and planned result (a task may check "
-            "several). The indicators service adds the planned results to `GET "
+            "school token is refused) and used for every school of the region (the assessment's "
+            "description is the same for all); one row per task and planned result (a task may "
+            "check several). A row is corrected by uploading it again; it cannot be withdrawn. "
+            "The indicators service adds the planned results to `GET "
             "/schools/{id}/vpr-tasks` and computes `/vpr-planned-results` and "
             "`/vpr-students` from them; without a mapping those answer `mapping: missing`.",
         ]
