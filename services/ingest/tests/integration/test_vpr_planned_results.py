@@ -99,3 +99,14 @@ async def test_mapping_upload(test_settings: ServiceSettings) -> None:
         )
         assert int(last[1]["ce_originatorversion"]) == 2
         assert last[0]["planned_result"] == "Решать текстовые задачи на движение"
+
+        # reference rows are corrected by a new upload, never withdrawn: refused, said why
+        r = await client.post(
+            "/withdrawals/vpr-planned-results",
+            headers=auth(settings, "region"),
+            json={"rows": [{"academic_year": "2025/26", "subject": "математика", "grade": 5,
+                            "task": "1", "planned_result_code": "1.1"}]},
+        )  # fmt: skip
+        assert r.status_code == 403, r.text
+        assert "upload its rows corrected" in r.json()["detail"]
+        assert len(facts(await read_topic(settings, TOPIC))) == 4
