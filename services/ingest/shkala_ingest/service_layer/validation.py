@@ -169,10 +169,8 @@ class Validation:
         self._key_headers = ", ".join(
             by_field.get(raw.get(f, f), f) for f in fmt.fact.key_fields if f not in fmt.fixed
         )
-        self._school_header = (
-            "school_id"
-            if batch or self.reference
-            else next(c.header for c in fmt.columns if c.field == "school_id")
+        self._school_header = next(
+            (c.header for c in fmt.columns if c.field == "school_id" and not batch), "school_id"
         )
 
     def fail(self, errs: Sequence[RowError]) -> None:
@@ -188,13 +186,12 @@ class Validation:
         if fact is None:
             self.fail(built.errors)
             return None
+        sid = str(getattr(fact, "school_id", ""))
         if self.reference:
             # reference data names no school: it belongs to the uploader's region (and
             # municipality); the school role was refused before the first row
             tenant = Tenant(region=self.principal.region, municipality=self.principal.municipality)
-            return self._unique(built, Accepted.of(built.row, fact, tenant))
-        sid = str(fact.school_id)  # type: ignore[attr-defined]
-        if self.org_units:
+        elif self.org_units:
             tenant = Tenant(
                 region=fact.region_id,  # type: ignore[attr-defined]
                 municipality=fact.municipality_id,  # type: ignore[attr-defined]
@@ -210,19 +207,7 @@ class Validation:
                 self.fail([self._refusal(built.row, sid, verdict)])
                 return None
             tenant = verdict
-        accepted = self._unique(built, Accepted.of(built.row, fact, tenant))
-        if accepted is None:
-            return None
-        if self.org_units:
-            bad = self._parents(built, fact)
-            if bad:
-                self.fail(bad)
-                return None
-        return accepted
-
-    def _unique(self, built: Built, accepted: Accepted) -> Accepted | None:
-        """The row, unless an earlier row of the upload had its natural key (the same
-        values: skipped; other values: an error)."""
+        accepted = Accepted.of(built.row, fact, tenant)
         oid, h = accepted.oid, accepted.hash
         key = _packed_key(oid)
         mark = bytes.fromhex(h)
@@ -238,6 +223,11 @@ class Validation:
             self.fail([self._duplicate(built.row, int.from_bytes(prev[12:], "big"))])
             return None
         self._seen[key] = mark + built.row.to_bytes(4, "big")
+        if self.org_units:
+            bad = self._parents(built, fact)
+            if bad:
+                self.fail(bad)
+                return None
         return accepted
 
     async def _load_registry(self) -> None:
