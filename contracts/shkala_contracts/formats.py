@@ -21,7 +21,7 @@ from shkala_contracts.events.assessment import (
     TeacherResultsConsentRecorded,
 )
 from shkala_contracts.events.attendance import LessonsMissed
-from shkala_contracts.events.org_units import SchoolRegistered
+from shkala_contracts.events.org_units import NetworkPairFormed, SchoolRegistered
 from shkala_contracts.events.reference import VprTaskPlannedResult
 from shkala_contracts.events.school_context import (
     ROLL_GRADES,
@@ -76,6 +76,9 @@ class UploadFormat:
     """Extra ``Задание N (макс M)`` columns become the ``tasks`` field."""
     extra_fields: tuple[str, ...] = ()
     """Fields not in the fact that ingest uses otherwise (names of new org units)."""
+    school_refs: tuple[str, ...] = ()
+    """Fields naming further schools (besides ``school_id``): ingest checks that each is
+    registered and in the caller's tenant, like the row's own school."""
 
     def column(self, header: str) -> Column | None:
         norm = normalise_header(header)
@@ -380,6 +383,34 @@ FORMATS: dict[str, UploadFormat] = {
             YEAR,
             TEACHER,
             Column("Согласие", "granted", example="да"),
+        ),
+        # network pairs (seed 004 §4, seed 002): a leading school and the school it supports
+        _fmt(
+            "network-pairs",
+            "Сетевые пары: ведущая школа и школа с низкими результатами (ШНОР)",
+            NetworkPairFormed,
+            Column(
+                "Код ОО",
+                "school_id",
+                example="sch-0001",
+                aliases=("Код ОО (ШНОР)", "Школа ШНОР", "Код образовательной организации"),
+            ),
+            Column(
+                "Код ведущей ОО",
+                "leading_school_id",
+                example="sch-0002",
+                aliases=("Ведущая школа", "Школа-лидер", "Код ведущей школы"),
+            ),
+            YEAR,
+            Column("Действует", "active", required=False, example="да"),
+            Column("Дата соглашения", "since", required=False, example="15.09.2025"),
+            Column(
+                "Форма взаимодействия",
+                "form",
+                required=False,
+                example="уроки педагогов ведущей школы",
+            ),
+            school_refs=("leading_school_id",),
         ),
         _fmt(
             "vpr-planned-results",

@@ -20,6 +20,7 @@ from typing import Any
 
 from shkala_contracts.formats import FORMATS
 from shkala_contracts.vocabulary import EGE_MATHS_BASE
+from shkala_demo.network import network_pairs
 from shkala_demo.planned_results import vpr_planned_results
 from shkala_demo.protocols import (
     EGE_ELECTIVES,
@@ -812,6 +813,7 @@ GENERATORS: dict[str, Callable[[Region], Iterator[Row]]] = {
     "burnout": _burnout,
     "contests": _contests,
     "consents": _consents,
+    "network-pairs": network_pairs,  # deploy/demo/shkala_demo/network.py
     "vpr-planned-results": vpr_planned_results,
 }
 KINDS = tuple(FORMATS)

@@ -56,6 +56,15 @@ def page(fmt: UploadFormat) -> str:
             "municipalities named, and `SchoolRegistered` per row; every other format's rows "
             "must name a school registered here.",
         ]
+    if fmt.school_refs:
+        named = ", ".join(f"`{f}`" for f in fmt.school_refs)
+        lines += [
+            "",
+            f"Every row names more than one school (`school_id`, {named}): each must be "
+            "registered and in the uploader's tenant (a municipality names only its own "
+            "schools; the region any of its schools), else the row is refused (403, "
+            "`code: forbidden` or 422 `unregistered`, naming row and column).",
+        ]
     if names_no_school(fmt):
         lines += [
             "",
@@ -76,11 +85,31 @@ def page(fmt: UploadFormat) -> str:
     return "\n".join(lines)
 
 
+def sample_rows(fmt: UploadFormat) -> list[list[str]]:
+    """One row per format; the org-units sample also registers every further school the
+    other samples name (``school_refs``: the leading school of a network pair)."""
+    row = templates.sample_row(fmt)
+    if fmt.kind != "org-units":
+        return [row]
+    fields = [c.field for c in fmt.columns]
+    sid, name = fields.index("school_id"), fields.index("name")
+    others = sorted(
+        {c.example for f in FORMATS.values() for c in f.columns if c.field in f.school_refs}
+        - {row[sid]}
+    )
+    extra = []
+    for other in others:
+        cells = list(row)
+        cells[sid], cells[name] = other, f"МБОУ «Школа {other}»"
+        extra.append(cells)
+    return [row, *extra]
+
+
 def main(out: Path) -> None:
     (out / "samples").mkdir(parents=True, exist_ok=True)
     for fmt in FORMATS.values():
         (out / f"{fmt.kind}.md").write_text(page(fmt), encoding="utf-8")
-        sample = templates.csv_text(fmt, [templates.sample_row(fmt)])
+        sample = templates.csv_text(fmt, sample_rows(fmt))
         (out / "samples" / f"{fmt.kind}.csv").write_text(sample, encoding="utf-8", newline="")
 
 

@@ -24,7 +24,7 @@ import contextlib
 import datetime as dt
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import orjson
@@ -193,22 +193,31 @@ class Generation:
             await self.meta.update_one({"_id": f"part|{part}"}, update, upsert=True)
 
     # ------------------------------------------------------------------ reading
-    async def pages_of(self, schools: Iterable[str], period: str | None) -> list[dict[str, Any]]:
-        """Every page of some schools (time travel, analyses over facts)."""
+    async def pages_of(
+        self, schools: Iterable[str], period: str | None, fields: Iterable[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every page of some schools (time travel, analyses over facts); ``fields``: only
+        those (and the page's key), not the cell state every page also carries."""
         wanted = set(schools)
         query: dict[str, Any] = {"year": period} if period else {}
         if len(wanted) == 1:
             query["school_id"] = next(iter(wanted))
+        shown = None if fields is None else dict.fromkeys(("school_id", "year", "seq", *fields), 1)
         return sorted(
-            [p async for p in self.cells.find(query) if p["school_id"] in wanted],
+            [p async for p in self.cells.find(query, shown) if p["school_id"] in wanted],
             key=lambda p: (p["school_id"], p["year"], p["seq"]),
         )
 
-    async def current_facts(self, schools: Iterable[str], period: str) -> list[dict[str, Any]]:
-        """The current version of every fact of some schools in one period."""
+    async def current_facts(
+        self, schools: Iterable[str], period: str, types: Collection[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """The current version of every fact of some schools in one period (``types``: of
+        those fact types only — every version of a fact has its type)."""
         best: dict[str, dict[str, Any]] = {}
-        for page in await self.pages_of(schools, None):
+        for page in await self.pages_of(schools, None, ("facts",)):
             for f in unpack(page["facts"]):
+                if types is not None and f["type"] not in types:
+                    continue
                 known = best.get(f["oid"])
                 if known is None or (f["v"], f["offset"]) > (known["v"], known["offset"]):
                     best[f["oid"]] = {**f, "cell": (page["school_id"], page["year"])}

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from shkala_indicators.domain import support
+
 CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "catalogue"
 DEFAULT_FILE = CATALOGUE_DIR / "catalogue.yaml"
 
@@ -130,6 +132,8 @@ class Catalogue:
     teacher_indicators: tuple[TeacherIndicator, ...] = ()
     rating: RatingRule | None = None
     parameter_sources: dict[str, str] = field(default_factory=dict)
+    support: tuple[Any, ...] = ()
+    """Seed 002's support indicators over a unit's schools (``domain/support.py``)."""
 
     def by_id(self) -> dict[str, Indicator]:
         return {i.id: i for i in self.indicators}
@@ -167,6 +171,7 @@ class Catalogue:
                 }
                 for r in self.lists
             ],
+            "support_indicators": [s.describe() for s in self.support],
         }
 
 
@@ -321,9 +326,12 @@ def parse(raw: dict[str, Any], override: dict[str, Any] | None = None) -> Catalo
         rating = RatingRule(
             weights, int(spec.get("bottom", 3)), _source("rating", spec.get("source"))
         )
+    support_indicators = support.parse(
+        doc.get("support_indicators") or [], {r.name for r in lists}, _source, CatalogueError
+    )
     return Catalogue(
         str(doc["version"]), params, tuple(indicators), tuple(lists), teacher, rating,
-        param_sources,
+        param_sources, support_indicators,
     )  # fmt: skip
 
 

@@ -29,6 +29,7 @@ import orjson
 from shkala_contracts.base import Fact
 from shkala_contracts.events.org_units import (
     MunicipalityRegistered,
+    NetworkPairFormed,
     RegionRegistered,
     SchoolMoved,
     SchoolRegistered,
@@ -122,6 +123,8 @@ def screen(batch: Sequence[Delivered]) -> tuple[list[Incoming], list[Rejection]]
             continue
         if isinstance(d.event, SchoolMoved):
             continue  # a move's SchoolRegistered (just after it) carries the new municipality
+        if isinstance(d.event, NetworkPairFormed):
+            continue  # a relation between schools: the read table keeps it (read_network)
         sid = getattr(d.event, "school_id", None)
         if not isinstance(d.event, Fact | RawFact) or sid is None:
             rejections.append((d, f"not a school fact: {d.envelope.type}"))

@@ -8,12 +8,13 @@ import contextlib
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from shkala_indicators.adapters.store import Generation, Pointer, merge_checkpoints, unpack
 from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.domain.compute import at_risk, compute_school, list_dynamics
+from shkala_indicators.domain.explain_lists import fired_criteria
 from shkala_indicators.domain.rows import compact
 from shkala_indicators.service_layer import read_objectivity
 from shkala_indicators.service_layer.read_table import ReadTable
@@ -168,11 +169,14 @@ class ReadModel:
                 )
 
     # ------------------------------------------------------------------ org units
-    async def current_facts(self, schools: list[str], period: str) -> list[dict[str, Any]]:
+    async def current_facts(
+        self, schools: list[str], period: str, types: Collection[str] | None = None
+    ) -> list[dict[str, Any]]:
         """The current facts of some schools in one period, from the stored pages (the same
-        newest-version-wins rule as the projection)."""
+        newest-version-wins rule as the projection); ``types``: of those fact types only."""
         gen = await self.gen()
-        return [compact(f["data"], f["type"]) for f in await gen.current_facts(schools, period)]
+        found = await gen.current_facts(schools, period, types)
+        return [compact(f["data"], f["type"]) for f in found]
 
     async def org(self, unit_id: str) -> dict[str, Any] | None:
         return self.table.org.get(unit_id)
@@ -439,6 +443,7 @@ class ReadModel:
             now, before, extra = read_objectivity.objectivity_list(
                 t, self.catalogue, schools, period, previous, now, before, region
             )
+        rule = next(r for r in self.catalogue.lists if r.name == risk_list)
         answer = {
             "list": risk_list,
             "period": period,
@@ -449,6 +454,10 @@ class ReadModel:
                     "school_id": sid,
                     "municipality_id": t.org[sid]["municipality_id"],
                     "reasons": reasons,
+                    # the reasons in full: value, numerator/denominator, threshold (explain)
+                    "criteria": fired_criteria(
+                        rule, self.catalogue, t.values_by_indicator(sid, period), reasons
+                    ),
                     "definition_version": self.catalogue.version,
                     "approval": t.approval_of(sid, period),
                 }

@@ -8,10 +8,13 @@ from dataclasses import asdict
 from typing import Any
 
 from shkala_indicators.domain.analysis import school_rating, task_success
+from shkala_indicators.domain.compute import ASSESSMENT
 from shkala_indicators.domain.deficits import coverage, planned_result_success
 from shkala_indicators.service_layer.read import ReadModel
 from shkala_indicators.service_layer.read_deficits import planned_rows
 from shkala_indicators.service_layer.read_views import LIVE, View
+
+ASSESSMENT_ONLY = frozenset({ASSESSMENT})  # the per-task analyses read ВПР protocols only
 
 
 class Analyses:
@@ -24,7 +27,7 @@ class Analyses:
     async def vpr_tasks(
         self, schools: list[str], period: str, class_label: str | None
     ) -> dict[str, Any]:
-        facts = await self.read.current_facts(schools, period)
+        facts = await self.read.current_facts(schools, period, ASSESSMENT_ONLY)
         rates = task_success(facts, class_label)
         threshold = float(self.catalogue.parameters.get("vpr_task_success_threshold", 50))
         mapping = self.read.table.planned_results  # uploaded as vpr-planned-results

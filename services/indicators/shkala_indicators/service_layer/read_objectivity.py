@@ -9,19 +9,23 @@ the federal list is shown beside it, never mixed in: each member says ``federal_
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Callable, Hashable
+from typing import Any, Protocol, TypeVar
 
 from shkala_indicators.domain import objectivity
 from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.domain.compute import Value
 
 LIST_NAME = objectivity.LIST_NAME
+T = TypeVar("T")
 
 
 class Table(Protocol):
     org: dict[str, dict[str, Any]]
 
     def values_by_indicator(self, school: str, period: str) -> dict[str, Value]: ...
+
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T: ...
 
 
 def _federal_indicator(catalogue: Catalogue) -> str | None:
@@ -40,7 +44,10 @@ def screened(
     def region_values(p: str) -> dict[str, dict[str, Value]]:
         return {s: table.values_by_indicator(s, p) for s in region_schools}
 
-    flags = objectivity.screen(catalogue, region_values, period)
+    flags = table.derived(
+        ("objectivity-screen", catalogue.version, tuple(region_schools), period),
+        lambda: objectivity.screen(catalogue, region_values, period),
+    )
     out = {s: list(r) for s, r in members.items()}
     for school, fired in flags.items():
         reasons = out.setdefault(school, [])

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from shkala_contracts.events.cycle import (
     MonitoringPeriodApproved,
@@ -28,6 +29,7 @@ from shkala_contracts.events.cycle import (
 from shkala_contracts.events.indicators import IndicatorValueChanged, Scope
 from shkala_contracts.events.org_units import (
     MunicipalityRegistered,
+    NetworkPairFormed,
     RegionRegistered,
     SchoolRegistered,
 )
@@ -35,9 +37,11 @@ from shkala_contracts.events.reference import VprTaskPlannedResult
 from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.domain.compute import Value, at_risk, list_membership, relative_members
 from shkala_indicators.domain.deficits import PlannedResultMap
+from shkala_indicators.domain.network import Pairs
 from shkala_runtime.consuming import Delivered
 
 ValueKey = tuple[str, str, str]  # (indicator, school, period)
+T = TypeVar("T")
 
 # the plans service's monitoring-period events and the state each one leaves (ADR 0006)
 PERIOD_STATES: dict[type, PeriodState] = {
@@ -66,11 +70,17 @@ class ReadTable:
         # until a value of the ranked indicator or an org unit changes
         self._ranked = {r.indicators[0] for r in catalogue.lists if r.rule == "lowest"}
         self._lowest: dict[tuple[str, str | None, str], set[str]] = {}
+        # what a read computes across a region's schools (the objectivity screening ranks
+        # every school against the region): kept until any value or org unit changes, so a
+        # quiet table answers it once, not once per page
+        self._derived: dict[Hashable, Any] = {}
         # (school, period) -> (originator version, state) of its monitoring period
         self.periods: dict[tuple[str, str], tuple[int, str]] = {}
         # (school, period) -> every period event seen: (originator version, time, state);
         # the state at a past moment and the moment of approval come from it (ADR 0010)
         self.period_log: dict[tuple[str, str], dict[int, tuple[dt.datetime, str]]] = {}
+        # network pairs (leading school → supported school, per academic year; read_network)
+        self.pairs = Pairs()
         self.planned_results = PlannedResultMap()  # ВПР task → planned results (upload)
 
     # ------------------------------------------------------------------ folding
@@ -86,6 +96,9 @@ class ReadTable:
                 self._value(e, d.envelope.time)
             elif type(e) in PERIOD_STATES:
                 self.period_event(e, d.envelope.time)
+            elif isinstance(e, NetworkPairFormed):
+                rank = (d.envelope.originator_version, pos.partition, pos.offset)
+                self.pairs.fold(d.envelope.originator_id, rank, e.model_dump(mode="json"))
             elif isinstance(e, VprTaskPlannedResult):  # reference data (domain/deficits.py)
                 rank = (d.envelope.originator_version, d.position.partition, d.position.offset)
                 self.planned_results.fold(d.envelope.originator_id, rank, e.model_dump())
@@ -100,6 +113,7 @@ class ReadTable:
             return
         self._org_rank[unit] = rank
         self._lists.clear()
+        self._derived.clear()
         self._lowest.clear()
         kind = (
             "school"
@@ -115,6 +129,9 @@ class ReadTable:
             "municipality_id": getattr(e, "municipality_id", None),
             "name": e.name,
         }
+        if isinstance(e, SchoolRegistered):  # the groupings across the tree (read_network)
+            self.org[unit]["resource_centre_id"] = e.resource_centre_id
+            self.org[unit]["network_leader_id"] = e.network_leader_id
 
     def _value(self, e: IndicatorValueChanged, time: dt.datetime) -> None:
         self.value_changed(e.model_dump(), time)
@@ -127,6 +144,7 @@ class ReadTable:
         if known is not None and version <= known["version"]:
             return
         self._lists.pop((key[1], key[2]), None)
+        self._derived.clear()
         if key[0] in self._ranked:  # every school's rank in the period may have moved
             self._lists = {k: v for k, v in self._lists.items() if k[1] != key[2]}
             self._lowest = {k: v for k, v in self._lowest.items() if k[2] != key[2]}
@@ -170,6 +188,12 @@ class ReadTable:
         self.periods[key] = (e.originator_version, state.value)
 
     # ------------------------------------------------------------------ queries
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, remembered under ``key`` until the table next changes."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
+
     def approval_of(self, school: str, period: str) -> str:
         """The school's monitoring-period state (``open`` when plans said nothing yet)."""
         known = self.periods.get((school, period))

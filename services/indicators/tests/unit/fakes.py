@@ -108,7 +108,9 @@ class FakePages:
             {"school_id": school, "year": year, "part": part, "seq": seq, "facts": pack(facts)}
         )
 
-    async def pages_of(self, schools: Any, period: str | None) -> list[dict[str, Any]]:
+    async def pages_of(
+        self, schools: Any, period: str | None, fields: Any = None
+    ) -> list[dict[str, Any]]:
         self.scans += 1
         wanted = set(schools)
         return [

@@ -123,3 +123,25 @@ def test_a_malformed_position_is_a_clear_error() -> None:
     with pytest.raises(Problem) as exc:
         parse_after(["shkala.facts.assessment.v1:x"])
     assert "after='shkala.facts.assessment.v1:x'" in exc.value.detail
+
+
+def test_what_a_read_derives_across_schools_is_kept_only_until_the_table_changes() -> None:
+    """The objectivity screening ranks every school of the region; a quiet table answers
+    it once, and any new value or org unit makes the next read compute it afresh."""
+    t = ReadTable(CAT)
+    ind = "vpr_mark2_share_math"
+    t.fold([d(school("s1"), "org", 0), d(value("s1", ind, 1, 4, 1), "ev", 0)])
+    calls: list[int] = []
+
+    def count() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert t.derived("k", count) == 1
+    assert t.derived("k", count) == 1  # quiet: remembered
+    t.fold([d(value("s1", ind, 1, 4, 1), "ev", 0)])  # a redelivery changes nothing
+    assert t.derived("k", count) == 1
+    t.fold([d(value("s1", ind, 2, 4, 2), "ev", 1)])
+    assert t.derived("k", count) == 2
+    t.fold([d(school("s2"), "org", 1)])
+    assert t.derived("k", count) == 3

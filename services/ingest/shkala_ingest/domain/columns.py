@@ -61,7 +61,7 @@ def supports(fmt: UploadFormat) -> bool:
     """Whether a format's rows can be built by columns (else they stay per row)."""
     fact = fmt.fact
     deco = fact.__pydantic_decorators__
-    if fmt.extra_fields or fmt.kind == "org-units" or deco.field_validators:
+    if fmt.extra_fields or fmt.school_refs or fmt.kind == "org-units" or deco.field_validators:
         return False
     if deco.model_validators and fact not in RULE_FIELDS:
         return False

@@ -169,6 +169,7 @@ class Validation:
         self._key_headers = ", ".join(
             by_field.get(raw.get(f, f), f) for f in fmt.fact.key_fields if f not in fmt.fixed
         )
+        self._batch = batch
         self._school_header = next(
             (c.header for c in fmt.columns if c.field == "school_id" and not batch), "school_id"
         )
@@ -207,6 +208,10 @@ class Validation:
                 self.fail([self._refusal(built.row, sid, verdict)])
                 return None
             tenant = verdict
+            refused = self._other_schools(built.row, fact)
+            if refused:
+                self.fail(refused)
+                return None
         accepted = Accepted.of(built.row, fact, tenant)
         oid, h = accepted.oid, accepted.hash
         key = _packed_key(oid)
@@ -254,11 +259,29 @@ class Validation:
         self._verdicts[sid] = verdict
         return verdict
 
-    def _refusal(self, row: int, sid: str, code: str) -> RowError:
+    def _other_schools(self, row: int, fact: Fact) -> list[RowError]:
+        """Every further school a row names (``school_refs``: the leading school of a
+        network pair) must be registered and in the caller's tenant too."""
+        errs = []
+        for name in self.fmt.school_refs:
+            other = getattr(fact, name, None)
+            if other is None:
+                continue
+            verdict = self._school(str(other))
+            if not isinstance(verdict, Tenant):
+                errs.append(self._refusal(row, str(other), verdict, self._header(name)))
+        return errs
+
+    def _header(self, name: str) -> str:
+        if self._batch:
+            return name
+        return next((c.header for c in self.fmt.columns if c.field == name), name)
+
+    def _refusal(self, row: int, sid: str, code: str, header: str | None = None) -> RowError:
         if code == "unregistered":
             return RowError(
                 row,
-                self._school_header,
+                header or self._school_header,
                 sid,
                 f"school {sid} is not registered (load the org-units format)",
                 "unregistered",
@@ -266,8 +289,8 @@ class Validation:
         p = self.principal
         who = f"{p.role.value} {p.school or p.municipality or p.region}"
         return RowError(
-            row, self._school_header, sid, f"school {sid} is outside your tenant ({who})",
-            "forbidden",
+            row, header or self._school_header, sid,
+            f"school {sid} is outside your tenant ({who})", "forbidden",
         )  # fmt: skip
 
     def _duplicate(self, row: int, earlier: int) -> RowError:

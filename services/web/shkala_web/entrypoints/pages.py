@@ -100,6 +100,15 @@ async def school(request: Request, school: str, user: CurrentUser) -> Response:
     )
 
 
+@router.get("/schools/{school}/vpr")
+async def school_vpr(request: Request, school: str, user: CurrentUser) -> Response:
+    """The card's ВПР section alone: per-task success as a heatmap, the deficits marked."""
+    api = api_for(request, user)
+    period = await choose_period(request, api, user)
+    data = await pages.school_vpr(api, school, period)
+    return render(request, "_school_vpr.html", user, d=data)
+
+
 @router.get("/schools/{school}/indicators")
 async def school_indicators(request: Request, school: str, user: CurrentUser) -> Response:
     """The indicators table of the card alone (live updates)."""

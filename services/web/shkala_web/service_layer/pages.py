@@ -166,10 +166,9 @@ async def municipality_page(
 
 
 async def school_page(api: Reader, cat: dict[str, Any], school: str, period: str) -> dict[str, Any]:
-    card, vpr = await asyncio.gather(
-        api.get("indicators", f"/schools/{school}"),
-        api.get("indicators", f"/schools/{school}/vpr-tasks", period=period),
-    )
+    """The card without its ВПР tasks: those read every protocol of the school, so the page
+    asks for them separately (:func:`school_vpr`) and shows the card meanwhile."""
+    card = await api.get("indicators", f"/schools/{school}")
     rules = {r["list"]: r for r in cat.get("lists", [])}
     by_id = Catalogue.by_id(cat)
     memberships = []
@@ -216,11 +215,15 @@ async def school_page(api: Reader, cat: dict[str, Any], school: str, period: str
         "period": period,
         "indicators": indicators,
         "memberships": memberships,
-        "vpr": vpr,
-        "heatmap": heatmap(vpr["tasks"]),
         "journal": journal,
         "freshness": card.get("freshness"),
     }
+
+
+async def school_vpr(api: Reader, school: str, period: str) -> dict[str, Any]:
+    """ВПР per-task success of the school (the card's heatmap and its deficits)."""
+    vpr = await api.get("indicators", f"/schools/{school}/vpr-tasks", period=period)
+    return {"school_id": school, "period": period, "vpr": vpr, "heatmap": heatmap(vpr["tasks"])}
 
 
 def heatmap(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -90,9 +90,10 @@
   // ---- a live refresh that fails says so (the page keeps the figures it had, marked stale)
   function watchRefreshes() {
     const status = document.getElementById("live-status");
+    const failing = new Set();  // the parts of the page showing stale figures
     const say = (el, text) => {
       status.hidden = false; status.classList.add("failed"); status.textContent = text;
-      if (el) el.classList.add("stale");
+      if (el) { el.classList.add("stale"); failing.add(el); }
     };
     document.body.addEventListener("htmx:responseError", (e) => {
       const code = e.detail.xhr ? e.detail.xhr.status : "";
@@ -103,7 +104,9 @@
     });
     document.body.addEventListener("htmx:afterSwap", (e) => {
       e.detail.elt.classList.remove("stale");
-      if (status.classList.contains("failed")) {
+      failing.delete(e.detail.elt);
+      // "updated" only once every part that failed has refreshed
+      if (failing.size === 0 && status.classList.contains("failed")) {
         status.classList.remove("failed"); status.textContent = "данные обновлены";
       }
     });

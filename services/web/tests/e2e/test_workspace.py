@@ -71,6 +71,7 @@ def test_municipal_official_works_through_the_cycle(
     page.wait_for_url(re.compile(rf"/schools/{shnor}"))
     page.wait_for_selector("#trend-chart[data-drawn] canvas")
     assert page.locator("#why-listed").inner_text().count("ШНОР") >= 1
+    page.wait_for_selector("#vpr #deficit-count")  # the ВПР section follows the card
     deficits = int(page.locator("#deficit-count").inner_text())
     assert deficits > 0
     assert page.locator("#vpr-heatmap .heat.deficit").count() == deficits

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shkala_web.service_layer.pages import direction_page, heatmap, school_page
+from shkala_web.service_layer.pages import direction_page, heatmap, school_page, school_vpr
 
 from .fakes import FakeReader, indicator
 
@@ -64,7 +64,7 @@ async def test_why_a_school_is_listed_names_the_criteria_with_their_counts() -> 
     vpr = next(i for i in page["indicators"] if i["id"] == "vpr2")
     assert vpr["at_risk_now"]
     assert vpr["now"]["value"] == 50.0
-    assert ("indicators", "/schools/s1/vpr-tasks", {"period": "2025/26"}) in api.calls
+    assert not [c for c in api.calls if c[1].endswith("/vpr-tasks")]  # asked for separately
 
     earlier = await school_page(api, CAT, "s1", "2024/25")
     assert earlier["memberships"] == []
@@ -113,3 +113,18 @@ async def test_direction_view_puts_each_schools_value_in_its_cell() -> None:
     assert ("indicators", "/directions/talents", {"period": "2025/26", "municipality": "m"}) in (
         api.calls
     )
+
+
+async def test_the_vpr_section_is_asked_for_the_period_shown() -> None:
+    tasks = [
+        {"subject": "математика", "grade": 5, "task": "2", "rate": 40.0, "deficit": True},
+        {"subject": "математика", "grade": 5, "task": "1", "rate": 80.0, "deficit": False},
+    ]
+    api = FakeReader(
+        {("indicators", "/schools/s1/vpr-tasks"): {"tasks": tasks, "deficits": tasks[:1]}}
+    )
+    vpr = await school_vpr(api, "s1", "2024/25")
+    assert api.calls == [("indicators", "/schools/s1/vpr-tasks", {"period": "2024/25"})]
+    [row] = vpr["heatmap"]
+    assert [t["task"] for t in row["tasks"]] == ["1", "2"]
+    assert vpr["vpr"]["deficits"] == tasks[:1]

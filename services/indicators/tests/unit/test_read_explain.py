@@ -1,0 +1,69 @@
+"""The explanations' use cases on in-memory pages and read table (the World of
+test_read_views: s1 has ВПР maths marks 2, 4, 4, 5; s2 2, 3; s3 4, 5 — counted by hand)."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+from test_read_table import P
+from test_read_views import MATH, World, no_freshness
+
+from shkala_indicators.adapters.store import Generation
+from shkala_indicators.service_layer.read_explain import Explanations, UnknownList
+
+
+@pytest.fixture
+def world() -> World:
+    w = World()
+    w.read.freshness = no_freshness  # type: ignore[method-assign]
+    # the store's own newest-version-wins reading, over the fake's pages
+    w.pages.current_facts = types.MethodType(Generation.current_facts, w.pages)  # type: ignore[attr-defined]
+    return w
+
+
+async def test_a_value_is_explained_by_its_results(world: World) -> None:
+    got = await Explanations(world.read).indicator("s1", MATH, P)
+    assert got["itemised"] is True
+    assert (got["numerator"], got["denominator"], got["value"]) == (1, 4, 25.0)
+    # the one «2» by its natural key and pseudonym; the other three only in the denominator
+    assert [i["key"]["student"] for i in got["in_numerator"]] == [f"p{0:024d}"]
+    assert sorted(i["key"]["student"] for i in got["in_denominator_only"]) == [
+        f"p{n:024d}" for n in (1, 2, 3)
+    ]
+    assert got["rule"]["numerator_text"].startswith("результаты ВПР по математике")
+    assert got["rule"]["parameters"] == {"vpr_grades": [5, 8]}
+    assert got["definition_version"] == world.read.catalogue.version
+    assert got["matches_stored"] is True
+
+
+async def test_a_stale_stored_value_is_shown_as_not_matching(world: World) -> None:
+    world.later_data()  # 4 more «2» and a correction: 6 of 8
+    got = await Explanations(world.read).indicator("s1", MATH, P)
+    assert (got["numerator"], got["denominator"]) == (6, 8)
+    assert len(got["in_numerator"]) == 6
+    assert got["matches_stored"] is True
+    world.table.values[(MATH, "s1", P)]["numerator"] = 5.0  # the projection behind
+    assert (await Explanations(world.read).indicator("s1", MATH, P))["matches_stored"] is False
+
+
+async def test_a_list_entry_names_its_criteria(world: World) -> None:
+    got = await Explanations(world.read).list_entry("ШНОР", "s2", P)
+    by = {c["indicator_id"]: c for c in got["criteria"]}
+    # s2: one «2» of two results — 50 % over the 20 % threshold, but the one-year share is
+    # not a ШНОР criterion (the two-year one is, and needs last year): not on the list
+    assert got["member"] is False
+    assert by["vpr_mark2_share_2y_math"]["value"] is None
+    assert got["fired_count"] == 0
+    with pytest.raises(UnknownList):
+        await Explanations(world.read).list_entry("нет такого", "s2", P)
+
+
+async def test_a_rating_score_is_explained_by_its_components(world: World) -> None:
+    got = await Explanations(world.read).rating("m1", "s2", P)
+    assert got["rated"] is True
+    maths = next(c for c in got["explanation"]["components"] if c["indicator_id"] == MATH)
+    # «2» shares 25 (s1), 50 (s2), 0 (s3); lower is better: s2 is the worst → standing 0
+    assert (maths["value"], maths["min"], maths["max"], maths["standing"]) == (50.0, 0.0, 50.0, 0)
+    assert maths["source"]["explain"] == f"/schools/s2/indicators/{MATH}/explain?period={P}"
+    assert got["explanation"]["consistent"] is True
