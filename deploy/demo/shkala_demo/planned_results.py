@@ -51,7 +51,7 @@ def mapping(subject: str, grade: int) -> list[tuple[str, str, str]]:
     skills = SKILLS.get(subject, GENERIC)
     tasks = VPR[(subject, grade)].tasks
     n, k = len(tasks), len(skills)
-    out = []
+    out: list[tuple[str, str, str]] = []
     for i, task in enumerate(tasks):
         first = i * k // n
         picks = [first] + ([first + 1] if i % 3 == 2 and first + 1 < k else [])

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shkala_indicators.domain.analysis import _task_order
+from shkala_indicators.domain.analysis import _task_order  # the protocols' order: 1, 2, 10
 from shkala_indicators.domain.compute import ASSESSMENT, Fact
 
 TaskKey = tuple[str, str, int, str]
