@@ -7,6 +7,7 @@ from shkala_contracts.events import (
     assessment,
     attendance,
     cycle,
+    directions,
     indicators,
     notify,
     org_units,
@@ -28,6 +29,7 @@ _MODULES = (
     plans,
     cycle,
     notify,
+    directions,
     reference,
 )
 

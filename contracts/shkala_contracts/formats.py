@@ -21,6 +21,7 @@ from shkala_contracts.events.assessment import (
     TeacherResultsConsentRecorded,
 )
 from shkala_contracts.events.attendance import LessonsMissed
+from shkala_contracts.events.directions import CareerGuidanceReported, UpbringingReported
 from shkala_contracts.events.org_units import NetworkPairFormed, SchoolRegistered
 from shkala_contracts.events.reference import VprTaskPlannedResult
 from shkala_contracts.events.school_context import (
@@ -411,6 +412,89 @@ FORMATS: dict[str, UploadFormat] = {
                 example="уроки педагогов ведущей школы",
             ),
             school_refs=("leading_school_id",),
+        ),
+        # directions 4 and 9 (самоопределение и профориентация; воспитание и социализация)
+        _fmt(
+            "career-guidance",
+            "Профильное обучение, профориентационная диагностика, поступление в СПО",
+            CareerGuidanceReported,
+            SCHOOL,
+            YEAR,
+            Column("Дата", "as_of", example="01.06.2026"),
+            Column("Профильных классов", "profile_classes", example="2"),
+            Column(
+                "Обучающихся 10–11 кл.",
+                "students_10_11",
+                example="48",
+                aliases=("Обучающихся 10-11 кл.",),
+            ),
+            Column("В профильных классах", "students_in_profile_classes", example="40"),
+            Column(
+                "Обучающихся 6–11 кл.",
+                "students_6_11",
+                example="310",
+                aliases=("Обучающихся 6-11 кл.",),
+            ),
+            Column(
+                "Прошли профдиагностику",
+                "career_diagnostics_covered",
+                example="250",
+                aliases=("Охвачены профориентационной диагностикой",),
+            ),
+            Column(
+                "Выпускников 9 кл. поступили в СПО",
+                "grade9_to_college",
+                required=False,
+                example="21",
+                aliases=("Поступили в СПО (9 кл.)",),
+            ),
+            Column(
+                "Из них сдавали ГИА по профилю ПОО",
+                "grade9_to_college_profile_gia",
+                required=False,
+                example="15",
+                aliases=("ГИА по предметам профиля ПОО",),
+            ),
+        ),
+        _fmt(
+            "upbringing",
+            "Воспитание: программа воспитания, доп. образование, «Точка роста», «Кванториум»",
+            UpbringingReported,
+            SCHOOL,
+            YEAR,
+            Column("Дата", "as_of", example="01.06.2026"),
+            Column("Всего обучающихся", "students_total", example="640"),
+            Column("Программа воспитания", "upbringing_programme", example="да"),
+            Column(
+                "Охвачены программой воспитания", "students_in_upbringing_programme", example="600"
+            ),
+            Column(
+                "В дополнительном образовании",
+                "students_additional_education",
+                example="410",
+                aliases=("Охвачены дополнительным образованием",),
+            ),
+            Column(
+                "Из них в «Кванториуме»",
+                "students_kvantorium",
+                required=False,
+                example="35",
+                aliases=("В Кванториуме", "Кванториум"),
+            ),
+            Column(
+                "Центр «Точка роста»",
+                "tochka_rosta",
+                required=False,
+                example="да",
+                aliases=("Точка роста",),
+            ),
+            Column(
+                "«Точка роста» для основных и доп. программ",
+                "tochka_rosta_programmes",
+                required=False,
+                example="да",
+                aliases=("Точка роста используется",),
+            ),
         ),
         _fmt(
             "vpr-planned-results",

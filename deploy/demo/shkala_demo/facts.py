@@ -848,3 +848,9 @@ def rows(region: Region, kind: str) -> Iterator[Row]:
         if "tasks" in row:
             out["tasks"] = [{"task": n, "points": p, "max_points": m} for n, p, m in row["tasks"]]
         yield out
+
+
+# the four directions' files, and functional literacy added to ``results`` (directions.py)
+from shkala_demo.directions import GENERATORS as _DIRECTIONS  # noqa: E402
+
+GENERATORS.update(_DIRECTIONS)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from directions_testkit import direction_corrections, direction_facts, expected_direction_values
 
 from shkala_contracts import Tenant
 from shkala_contracts.base import Fact
@@ -331,6 +332,10 @@ def generate(seed: int = 7, region: str = "demo", n_mun: int = 2, per_mun: int =
         facts.append(
             FederalNonObjectivityListed(school_id=every[-1], academic_year=YEARS[-1], listed=False)
         )
+    # the four directions' rows (directions_testkit: their own random streams)
+    every_school = [s for schools in muns.values() for s in schools]
+    facts.extend(direction_facts(every_school, YEARS, seed))
+    reg.corrections.extend(direction_corrections(facts))
     # corrections: resubmitted ВПР results (same key, another mark) and school contexts
     vpr = [f for f in facts if isinstance(f, AssessmentResultRecorded) and f.procedure == "ВПР"]
     for f in rng.sample(vpr, 25):
@@ -580,6 +585,7 @@ def expected_school_values(facts: list[Fact]) -> dict[tuple[str, str, str], tupl
             if v[0] / v[1] * scale >= cr["at_least"]:
                 fired += cr["weight"]
         put("wellbeing_index", total_w - fired, total_w)
+    out.update(expected_direction_values(facts))
     return out
 
 
@@ -627,7 +633,7 @@ def units() -> dict[str, str]:
 
 
 def as_value(ind: str, num: float, den: float) -> float:
-    return num / den * (1 if units()[ind] in ("flag", "coefficient") else 100)
+    return num / den * (1 if units()[ind] in ("flag", "coefficient", "score") else 100)
 
 
 def expected_lists(

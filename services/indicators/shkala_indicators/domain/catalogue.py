@@ -7,6 +7,7 @@ PyYAML, the one dependency of this module).
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import yaml
 
 from shkala_indicators.domain import support
+from shkala_indicators.domain.targets import Targets
 
 CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "catalogue"
 DEFAULT_FILE = CATALOGUE_DIR / "catalogue.yaml"
@@ -22,6 +24,8 @@ NOT_IN_SEEDS = "regional setting, not in the seeds"
 """Source of a threshold, weight, parameter or list rule that no seed document gives."""
 SOURCE_PREFIXES = ("seed ", NOT_IN_SEEDS, "region override ", "earlier definition version ")
 """Every source names a seed file and item, or says it is a regional setting."""
+UNSCALED = ("flag", "coefficient", "score")
+"""Units whose value is numerator / denominator itself (a score: the mean of the scores)."""
 SOURCED = ("formula", "threshold", "criteria", "denominator")
 """What an indicator's ``sources`` may name (``threshold`` and ``criteria`` are required
 when the indicator has them)."""
@@ -62,10 +66,12 @@ class Indicator:
     sources: dict[str, str] = field(default_factory=dict)
     """Where the formula, threshold and criterion weights come from (seed file and item,
     or ``NOT_IN_SEEDS``)."""
+    targets: Targets | None = None
+    """Seed 003's expected results as target values per year (None: not a programme one)."""
 
     @property
     def scale(self) -> float:
-        return 1.0 if self.unit in ("flag", "coefficient") else 100.0
+        return 1.0 if self.unit in UNSCALED else 100.0
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -87,6 +93,18 @@ class Indicator:
                 for c in self.criteria
             ],
             "sources": self.sources,
+            "targets": self.targets.describe() if self.targets else None,
+        }
+
+    def target(self, period: str, value: float | None) -> dict[str, Any] | None:
+        """The target of the value's year and whether the value meets it."""
+        if self.targets is None:
+            return None
+        return {
+            "period": period,
+            "value": self.targets.of(period),
+            "expected": self.targets.expected,
+            "met": self.targets.met(period, value),
         }
 
 
@@ -210,6 +228,11 @@ def _merge_override(
             if not crits:
                 raise CatalogueError(f"override: {ind_id} has no criterion {crit_id!r}")
             crits[0]["at_least"] = at_least
+        if changes.get("targets"):  # a region's own target figures per year (seed 003)
+            spec = dict(target.get("targets") or {})
+            spec["values"] = {**(spec.get("values") or {}), **changes["targets"]}
+            spec["values_source"] = said
+            target["targets"] = spec
     for name, changes in (override.get("lists") or {}).items():
         if name not in doc.get("lists", {}):
             raise CatalogueError(f"override names unknown list {name!r}")
@@ -228,6 +251,30 @@ def _source(where: str, text: Any) -> str:
             f'"{NOT_IN_SEEDS}", got {text!r}'
         )
     return text
+
+
+_YEAR = re.compile(r"^\d{4}/\d{2}$")
+
+
+def _targets(ind_id: str, spec: Any) -> Targets | None:
+    if spec is None:
+        return None
+    where = f"{ind_id}.targets"
+    if spec.get("expected") not in ("up", "down"):
+        raise CatalogueError(f"{where}.expected must be up or down, got {spec.get('expected')!r}")
+    values = []
+    for year, v in (spec.get("values") or {}).items():
+        if not _YEAR.match(str(year)) or int(str(year)[5:]) != (int(str(year)[:4]) + 1) % 100:
+            raise CatalogueError(f"{where}: {year!r} is not an academic year like 2025/26")
+        if not isinstance(v, int | float) or isinstance(v, bool):
+            raise CatalogueError(f"{where}: the target of {year} must be a number, got {v!r}")
+        values.append((str(year), float(v)))
+    return Targets(
+        _source(f"{where}.indicator", spec.get("indicator")),
+        spec["expected"],
+        tuple(sorted(values)),
+        _source(f"{where}.values_source", spec.get("values_source")),
+    )
 
 
 def parse(raw: dict[str, Any], override: dict[str, Any] | None = None) -> Catalogue:
@@ -272,6 +319,7 @@ def parse(raw: dict[str, Any], override: dict[str, Any] | None = None) -> Catalo
                     for c in item.get("criteria") or ()
                 ),
                 sources=sources,
+                targets=_targets(item["id"], item.get("targets")),
             )
         )
     for ind in indicators:

@@ -178,7 +178,8 @@ def decide(rules: Rules, states: dict[int, PartitionState], batch: list[Incoming
             ):
                 registered.add((f.partition, f.oid))
             continue
-        assert f.cell is not None
+        if f.cell is None:
+            continue  # seen only (its position is checkpointed): a network pair
         placed, left = st.place(rules, f)
         if not placed:
             continue  # a redelivery or an older version: nothing changes

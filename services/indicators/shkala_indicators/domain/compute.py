@@ -465,5 +465,7 @@ def roll_up(ind: Indicator, parts: Iterable[Value]) -> Value | None:
     return Value.of(sum(v.numerator for v in parts), sum(v.denominator for v in parts), ind.scale)
 
 
-# the objectivity kinds register their computers here (domain/objectivity.py)
+# the objectivity and the four directions' kinds register their computers here
+# (domain/objectivity.py, domain/directions.py)
+from shkala_indicators.domain import directions as _directions  # noqa: E402, F401
 from shkala_indicators.domain import objectivity as _objectivity  # noqa: E402, F401

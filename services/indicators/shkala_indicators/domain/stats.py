@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
-from shkala_indicators.domain import objectivity
+from shkala_indicators.domain import directions, objectivity
 from shkala_indicators.domain.catalogue import Catalogue, Indicator
 from shkala_indicators.domain.compute import (
     _COMPUTERS,
@@ -96,6 +96,7 @@ class Rules:
             (("tvd", t.id), ("tvn", t.id), t.procedure) for t in catalogue.teacher_indicators
         ]
         self.objectivity = objectivity.Counters(catalogue)
+        self.directions = directions.Counters(catalogue)
         self._keys: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._shared: dict[Contribution, Contribution] = {}
 
@@ -169,6 +170,7 @@ class Rules:
                 if status in statuses:
                     out += (DISTINCT, self.key(group, student), 1.0)
         out += self.objectivity.contribution(row, self.key)
+        out += self.directions.contribution(row, self.key)
         # most results contribute exactly what many others do (same subject, grade, mark):
         # one shared tuple for them all (a region keeps one contribution per current fact)
         c = tuple(out)
@@ -258,6 +260,9 @@ def compute_values(
             continue
         if kind in objectivity.STREAMED_KINDS:
             values[ind.id] = objectivity.streamed_value(ind, stats.sums)
+            continue
+        if kind in directions.STREAMED_KINDS:
+            values[ind.id] = directions.streamed_value(ind, stats, earlier, sf)
             continue
         if kind not in _STREAMED_KINDS:
             values[ind.id] = _COMPUTERS[kind](ind, sf, params)

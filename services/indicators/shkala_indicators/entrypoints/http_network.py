@@ -4,15 +4,26 @@ pairs and itself in its centre, a municipality its schools, the region everythin
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from shkala_contracts import Tenant
+from shkala_contracts.events.indicators import TOPIC as DERIVED_TOPIC
+from shkala_contracts.events.org_units import TOPIC as ORG_TOPIC
 from shkala_contracts.vocabulary import ACADEMIC_YEAR_RE
 from shkala_indicators.domain import half_years
 from shkala_indicators.domain.half_years import HalfYear
-from shkala_indicators.entrypoints.http import _read, _school_tenant, answer, read_your_writes
+from shkala_indicators.entrypoints.http import (
+    _read,
+    _school_tenant,
+    answer,
+    parse_after,
+    read_your_writes,
+)
+from shkala_indicators.service_layer.read import WAIT_MS_DEFAULT, WAIT_MS_MAX
 from shkala_indicators.service_layer.read_half_years import HalfYearReads
 from shkala_indicators.service_layer.read_network import (
     NetworkReads,
@@ -22,7 +33,31 @@ from shkala_indicators.service_layer.read_network import (
 from shkala_runtime.auth import CurrentPrincipal, Principal, Role
 from shkala_runtime.problems import Problem
 
-router = APIRouter(tags=["network"], dependencies=[Depends(read_your_writes)])
+
+async def org_topic_read(request: Request) -> None:
+    """Read-your-writes for what these reads take from the org-unit topic itself (pairs,
+    resource centres): past the projection's checkpoint (``read_your_writes``), also wait
+    until this instance's read table has read the named org-topic positions."""
+    raw = request.query_params.getlist("after")
+    if not raw:
+        return
+    read = _read(request)
+    org_topic = read.derived_topic.replace(DERIVED_TOPIC, ORG_TOPIC)
+    wanted = [(t, p, o) for t, p, o in parse_after(raw) if t == org_topic]
+    wait_ms = int(request.query_params.get("wait_ms", WAIT_MS_DEFAULT) or 0)
+    deadline = time.monotonic() + min(max(wait_ms, 0), WAIT_MS_MAX) / 1000
+    while any(read.table.positions.get((t, p), -1) < o for t, p, o in wanted):
+        if time.monotonic() >= deadline:
+            after = getattr(request.state, "after", None)
+            if isinstance(after, dict):
+                after["satisfied"] = False
+            return
+        await asyncio.sleep(0.05)
+
+
+router = APIRouter(
+    tags=["network"], dependencies=[Depends(read_your_writes), Depends(org_topic_read)]
+)
 
 Period = Annotated[
     str, Query(description="Academic year (учебный год), e.g. 2025/26", examples=["2025/26"])
@@ -236,3 +271,20 @@ async def municipality_half_year(
     read = _read(request)
     body = await HalfYearReads(read).schools(read.table.schools_of(municipality_id), _half(period))
     return answer(request, {"municipality_id": municipality_id, **body})
+
+
+@router.get(
+    "/region/half-year",
+    summary="The region's schools' dated indicators in a half-year and their roll-up (region)",
+)
+async def region_half_year(
+    request: Request, principal: CurrentPrincipal, period: HalfPeriod
+) -> dict[str, Any]:
+    if principal.role is not Role.REGION:
+        raise Problem(403, "Forbidden", "the region's half-year needs a region token",
+                      type="forbidden")  # fmt: skip
+    read = _read(request)
+    t = read.table
+    schools = [s for m in t.municipalities_of(principal.region) for s in t.schools_of(m)]
+    body = await HalfYearReads(read).schools(schools, _half(period))
+    return answer(request, {"region_id": principal.region, **body})

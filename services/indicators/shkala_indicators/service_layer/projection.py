@@ -124,7 +124,16 @@ def screen(batch: Sequence[Delivered]) -> tuple[list[Incoming], list[Rejection]]
         if isinstance(d.event, SchoolMoved):
             continue  # a move's SchoolRegistered (just after it) carries the new municipality
         if isinstance(d.event, NetworkPairFormed):
-            continue  # a relation between schools: the read table keeps it (read_network)
+            # a relation between schools: the read table keeps it (read_network); only its
+            # position is checkpointed, so that ``after=`` on a pairs import is satisfied
+            pos, env = d.position, d.envelope
+            accepted.append(
+                Incoming(
+                    env.originator_id, env.originator_version, pos.topic, pos.partition,
+                    pos.offset, env.time, env.type, None,
+                )
+            )  # fmt: skip
+            continue
         sid = getattr(d.event, "school_id", None)
         if not isinstance(d.event, Fact | RawFact) or sid is None:
             rejections.append((d, f"not a school fact: {d.envelope.type}"))

@@ -44,6 +44,8 @@ def previous_period(period: str) -> str:
 
 def _value(doc: dict[str, Any]) -> dict[str, Any]:
     out = {k: doc.get(k) for k in VALUE_FIELDS}
+    if "target" in doc:  # a seed 003 programme indicator: the year's target and whether met
+        out["target"] = doc["target"]
     if "approval" in doc:  # a roll-up's approval summary
         out["approval"] = doc["approval"]
     return out

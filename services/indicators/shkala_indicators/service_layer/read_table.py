@@ -171,6 +171,8 @@ class ReadTable:
             "updated_at": time,
             "version": version,
         }
+        if ind is not None and ind.targets is not None:  # seed 003: the year's target, met?
+            self.values[key]["target"] = ind.target(e["period"], e["new_value"])
         self.by_school[key[1]].add(key)
 
     def period_event(self, e: Any, time: dt.datetime | None = None) -> None:
@@ -373,6 +375,8 @@ class ReadTable:
                 "updated_at": self.updated_at,
                 "approval": approval,
             }
+            if ind.targets is not None:  # seed 003: the year's target, met?
+                out[ind.id]["target"] = ind.target(period, v.value)
         return out
 
 

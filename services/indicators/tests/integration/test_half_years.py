@@ -182,6 +182,8 @@ async def test_half_year_periods(test_settings: ServiceSettings) -> None:
             t = (await http.get("/municipalities/m1/table", params={"period": Y1})).json()
             fill = {r["school_id"]: r["values"]["staffing_fill_share"] for r in t["rows"]}
             assert fill == {s: pytest.approx(100 * 11 / 12, abs=1e-5) for s in SCHOOLS["m1"]}
+            r = await http.get("/region/half-year", params={"period": "2025/26-H2"})
+            assert r.json()["roll_up"] == answers["2025/26-H2"]["roll_up"]  # one municipality
             r = await http.get("/schools/h1/half-year", params={"period": "2025/26-H2"})
             assert r.status_code == 200
             assert [s["school_id"] for s in r.json()["schools"]] == ["h1"]
@@ -195,4 +197,6 @@ async def test_half_year_periods(test_settings: ServiceSettings) -> None:
             headers={"Authorization": f"Bearer {token}"}, timeout=60,
         ) as other:  # fmt: skip
             r = await other.get("/municipalities/m1/half-year", params={"period": "2025/26-H1"})
+            assert r.status_code == 403
+            r = await other.get("/region/half-year", params={"period": "2025/26-H1"})
             assert r.status_code == 403

@@ -266,6 +266,29 @@ async def test_resource_centres_pairs_and_support(test_settings: ServiceSettings
                 assert s["sources"]["formula"].startswith("seed 002_2937984b5dfd35f2.txt")
                 assert s["sources"]["denominator"]
 
+            # ---- read-your-writes: a new pair is in the first answer that names its position
+            pub = EventPublisher(settings)
+            await pub.start()
+            try:
+                acks = await pub.publish(
+                    [
+                        Outgoing.of(
+                            NetworkPairFormed(
+                                school_id="s4", leading_school_id="s5", academic_year=Y1
+                            ),
+                            source="/shkala/test-ingest",
+                            tenant=Tenant(region="demo", municipality="m1", school="s4"),
+                        )
+                    ]
+                )
+            finally:
+                await pub.stop()
+            after = [("after", f"{a.topic}:{a.partition}:{a.offset}") for a in acks]
+            r = await http.get("/municipalities/m1/network-pairs", params=q + after)
+            body = r.json()
+            assert body["freshness"]["after"]["satisfied"] is True, body["freshness"]
+            assert ("s4", "s5") in {(p["school_id"], p["leading_school_id"]) for p in body["pairs"]}
+
         # ---- tenants: a municipality sees its pairs, the other school without values
         async with client("municipality", municipality="m2") as http:
             body = (await http.get("/municipalities/m2/network-pairs", params=q)).json()

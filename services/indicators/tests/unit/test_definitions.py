@@ -27,6 +27,7 @@ from shkala_indicators.domain.compute import (
     STAFFING,
     compute_school,
 )
+from shkala_indicators.domain.directions import CAREER, PRINCIPAL, UPBRINGING
 from shkala_indicators.domain.objectivity import FEDERAL_LIST
 from shkala_indicators.domain.seed_formulas import CONTEXT_V2
 
@@ -184,6 +185,74 @@ def _quality(procedure: str, grade: int) -> Case:
         ("«4» или «5»", "математике и русскому языку"),
         ("математике и русскому языку",),
     )
+
+
+# ------------------------------------------------- the four directions (domain/directions.py)
+def _levels(grades: tuple[int, ...], outside: int, at_least: int) -> Case:
+    # marks 2, 3, 5 in the level's grades (two subjects, any subject counts); a result of
+    # another grade, of another procedure and one without a mark are not counted
+    facts = [
+        res("ВПР", MATH, "a", grades[0], mark=2),
+        res("ВПР", RUS, "b", grades[-1], mark=3),
+        res("ВПР", "окружающий мир", "c", grades[0], mark=5),
+        res("ВПР", MATH, "d", outside, mark=5),
+        res("РДР", MATH, "e", grades[0], mark=5),
+        res("ВПР", MATH, "f", grades[0]),
+    ]
+    return Case(
+        facts,
+        2 if at_least == 3 else 1,
+        3,
+        ("все предметы", "«4» или «5»"),
+        ("с отметкой (написавшие работу)",),
+    )
+
+
+FL = [  # functional literacy in three procedures, and a ВПР that is not one
+    res("РКР", "читательская грамотность", "a", 8, mark=2),
+    res("РДР", "математическая грамотность", "b", 7, mark=4),
+    res("МСИ", "финансовая грамотность", "c", 9, mark=3),
+    res("ВПР", MATH, "d", 8, mark=5),
+]
+FL_BEFORE = [  # the previous year: 1 of 2 at «3» or above (50 %) → this year's 2 of 3 is up
+    res("РКР", "читательская грамотность", "a", 7, mark=2),
+    res("РКР", "читательская грамотность", "b", 6, mark=3),
+]
+
+
+def report(kind: str, as_of: str, **kw: Any) -> Fact:
+    return dict(type={"career": CAREER, "upbringing": UPBRINGING}[kind], as_of=as_of) | kw
+
+
+CAREER_OLD = report("career", "2026-01-10", profile_classes=0, students_10_11=40,
+                    students_in_profile_classes=0, students_6_11=300,
+                    career_diagnostics_covered=10, grade9_to_college=1,
+                    grade9_to_college_profile_gia=0)  # fmt: skip
+CAREER_NEW = report("career", "2026-06-01", profile_classes=2, students_10_11=48,
+                    students_in_profile_classes=40, students_6_11=310,
+                    career_diagnostics_covered=250, grade9_to_college=4,
+                    grade9_to_college_profile_gia=3)  # fmt: skip
+UPBRINGING_NEW = report("upbringing", "2026-06-01", students_total=640,
+                        upbringing_programme=True, students_in_upbringing_programme=600,
+                        students_additional_education=410, students_kvantorium=35,
+                        tochka_rosta=True, tochka_rosta_programmes=True)  # fmt: skip
+UPBRINGING_OLD = UPBRINGING_NEW | dict(
+    as_of="2025-12-01", students_total=600, upbringing_programme=False,
+    students_in_upbringing_programme=0, students_additional_education=100,
+    students_kvantorium=0, tochka_rosta_programmes=False,
+)  # fmt: skip
+
+
+def principal(who: str, on: str, level: str, score: float | None) -> Fact:
+    return dict(type=PRINCIPAL, principal=who, assessed_on=on, level=level, score=score)
+
+
+PRINCIPALS = [
+    principal("p1", "2025-10-01", "низкий", 50),  # p1's later assessment replaces this one
+    principal("p1", "2026-03-10", "высокий", 80),
+    principal("p2", "2026-03-10", "низкий", 60),
+    principal("p3", "2026-03-11", "средний", None),  # no score: not in the mean
+]
 
 
 CASES: dict[str, Callable[[], Case]] = {
@@ -426,6 +495,181 @@ CASES: dict[str, Callable[[], Case]] = {
         1,
         ("«В перечне» = да",),
         ("загружена строка перечня",),
+    ),
+    # ------------------------------------------------ the four directions
+    "vpr_success_share_noo": lambda: _levels((4,), 5, 3),
+    "vpr_quality_share_noo": lambda: _levels((4,), 5, 4),
+    "vpr_success_share_ooo": lambda: _levels((5, 8), 4, 3),
+    "vpr_quality_share_ooo": lambda: _levels((5, 8), 9, 4),
+    "oge_success_share": lambda: Case(
+        [
+            res("ОГЭ", MATH, "a", 9, mark=2),
+            res("ОГЭ", RUS, "a", 9, mark=3),
+            res("ОГЭ", "физика", "b", 9, mark=4),
+            res("ГВЭ", MATH, "c", 9, mark=3),  # ГВЭ is not ОГЭ
+            res("ОГЭ", MATH, "d", 9),  # no mark
+        ],
+        2,
+        3,
+        ("«3», «4» или «5»", "все предметы"),
+        ("ГВЭ не считается",),
+    ),
+    "ege_mean_test_score": lambda: Case(
+        [
+            res("ЕГЭ", MATH, "a", 11, test_score=70),
+            res("ЕГЭ", RUS, "a", 11, test_score=80),
+            res("ЕГЭ", "физика", "b", 11, test_score=45),
+            res("ЕГЭ", "математика базовая", "c", 11, mark=5),  # a mark, no score
+            res("ОГЭ", MATH, "d", 9, mark=5, primary_score=30),
+        ],
+        70 + 80 + 45,
+        3,
+        ("ЕГЭ базовая математика",),
+        ("с тестовым баллом",),
+        value=65.0,
+    ),
+    "gia_below_minimum_share_sat": lambda: Case(
+        [
+            ctx(),  # 10 + 8 graduates: seed 003 divides by those who sat, not by them
+            res("ОГЭ", MATH, "a", 9, mark=2),  # failed
+            res("ОГЭ", RUS, "a", 9, mark=4),
+            res("ОГЭ", MATH, "b", 9, mark=3),
+            res("ЕГЭ", RUS, "c", 11, test_score=20),  # below 24: failed
+            res("ЕГЭ", MATH, "d", 11, test_score=50),
+            res("ЕГЭ", "математика базовая", "e", 11, mark=2),  # failed
+            res("ОГЭ", "физика", "f", 9, mark=2),  # not a compulsory subject
+        ],
+        3,
+        5,
+        ("«2»", "ниже ege_minimum"),
+        ("прошедшие ГИА", "разные обучающиеся"),
+    ),
+    "functional_literacy_share": lambda: Case(
+        FL, 2, 3, ("любая процедура", "functional_literacy_subjects"), ("с отметкой",)
+    ),
+    "functional_literacy_dynamics": lambda: Case(
+        FL,
+        1,
+        1,
+        ("выше, чем в предыдущем",),
+        ("нет значения без результатов предыдущего года",),
+        earlier=[FL_BEFORE],
+    ),
+    "vpr_quality_dynamics_ooo": lambda: Case(
+        [
+            res("ВПР", MATH, "a", 5, mark=4),
+            res("ВПР", RUS, "b", 8, mark=5),
+            res("ВПР", MATH, "c", 6, mark=3),
+            res("ВПР", MATH, "z", 4, mark=2),
+        ],
+        1,
+        1,
+        ("выше, чем в предыдущем",),
+        ("и в этом, и в предыдущем",),
+        earlier=[
+            [
+                res("ВПР", MATH, "a", 5, mark=4),
+                res("ВПР", MATH, "b", 7, mark=2),
+                res("ВПР", RUS, "c", 7, mark=2),
+                res("ВПР", RUS, "d", 6, mark=3),
+            ]
+        ],
+    ),
+    "ege_three_subjects_passed_share": lambda: Case(
+        [
+            ctx(),  # 8 graduates of grade 11
+            *(
+                res("ЕГЭ", s, "a", 11, test_score=x)
+                for s, x in ((RUS, 40), (MATH, 30), ("физика", 40))
+            ),
+            # b: физика 30 is below its 36 — two subjects passed
+            *(
+                res("ЕГЭ", s, "b", 11, test_score=x)
+                for s, x in ((RUS, 40), ("физика", 30), ("химия", 50))
+            ),
+            # c: exactly at the minimums; базовая математика (a mark) does not count
+            *(
+                res("ЕГЭ", s, "c", 11, test_score=x)
+                for s, x in ((RUS, 36), ("обществознание", 42), ("история", 32))
+            ),
+            res("ЕГЭ", "математика базовая", "c", 11, mark=5),
+            # d: астрономия has no minimum in the parameter — two subjects passed
+            *(
+                res("ЕГЭ", s, "d", 11, test_score=x)
+                for s, x in ((RUS, 50), ("астрономия", 90), (MATH, 60))
+            ),
+        ],
+        2,
+        8,
+        ("трём и более разным предметам", "без минимума", "базовая математика"),
+        ("Выпускников 11 кл.", "нет значения"),
+    ),
+    "profile_classes_school": lambda: Case(
+        [CAREER_OLD, CAREER_NEW], 1, 1, ("больше 0",), ("представившая отчёт",)
+    ),
+    "profile_students_share": lambda: Case(
+        [CAREER_NEW, CAREER_OLD],
+        40,
+        48,
+        ("профильных классах", "последний за год"),
+        ("10–11 кл.",),
+    ),
+    "career_diagnostics_share": lambda: Case(
+        [CAREER_OLD, CAREER_NEW], 250, 310, ("профориентационную диагностику",), ("6–11 кл.",)
+    ),
+    "grade9_to_college_share": lambda: Case(
+        [ctx(), CAREER_OLD, CAREER_NEW], 4, 10, ("поступившие в ПОО",), ("Выпускников 9 кл.",)
+    ),
+    "grade9_college_profile_gia_share": lambda: Case(
+        [CAREER_NEW], 3, 4, ("близким к профилю ПОО",), ("поступившие в ПОО",)
+    ),
+    "principal_assessed": lambda: Case(
+        [ctx(), PRINCIPALS[0]], 1, 1, ("оценка компетенций",), ("ОО с контекстными данными",)
+    ),
+    "principal_high_level_share": lambda: Case(
+        PRINCIPALS, 1, 3, ("последняя за год", "«высокий»"), ("последняя оценка каждого",)
+    ),
+    "principal_low_level_share": lambda: Case(
+        PRINCIPALS, 1, 3, ("последняя за год", "«низкий»"), ("последняя оценка каждого",)
+    ),
+    "principal_mean_score": lambda: Case(
+        PRINCIPALS,
+        80 + 60,
+        2,
+        ("последних за год", "без балла не считается"),
+        ("с баллом",),
+        value=70.0,
+    ),
+    "upbringing_programme_school": lambda: Case(
+        [UPBRINGING_OLD, UPBRINGING_NEW],
+        1,
+        1,
+        ("«Программа воспитания» = да",),
+        ("представившая отчёт upbringing",),
+    ),
+    "upbringing_coverage_share": lambda: Case(
+        [UPBRINGING_NEW, UPBRINGING_OLD],
+        600,
+        640,
+        ("программы воспитания", "последний за год"),
+        ("отчёту upbringing",),
+    ),
+    "additional_education_share": lambda: Case(
+        [UPBRINGING_OLD, UPBRINGING_NEW],
+        410,
+        640,
+        ("«Кванториум»", "организациях ДО"),
+        ("отчёту upbringing",),
+    ),
+    "kvantorium_share": lambda: Case(
+        [UPBRINGING_NEW], 35, 640, ("«Кванториум»",), ("отчёту upbringing",)
+    ),
+    "tochka_rosta_school": lambda: Case(
+        [UPBRINGING_OLD, UPBRINGING_NEW],
+        1,
+        1,
+        ("для основных и дополнительных программ",),
+        ("с центром или без",),
     ),
 }
 

@@ -51,7 +51,7 @@ class OpenTable:
     _rest: Any = None
 
     def rest(self, plan: BuildPlan | None) -> AsyncIterator[Rows | FastChunk]:
-        return self._rest(plan)  # type: ignore[no-any-return]
+        return self._rest(plan)
 
     @property
     def chunks(self) -> AsyncIterator[Rows]:

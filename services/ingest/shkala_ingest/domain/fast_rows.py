@@ -433,7 +433,7 @@ def built_chunks(
     for row in itertools.chain(head[at + 1 :], rows):
         cells = row[1]
         first = cells[0] if cells else None
-        if not (first.__class__ is str and first.strip()) and blank(cells):  # type: ignore[union-attr]
+        if not (first.__class__ is str and first.strip()) and blank(cells):
             continue
         batch.append(row)
         if len(batch) >= size:

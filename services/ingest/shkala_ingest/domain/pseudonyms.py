@@ -16,7 +16,7 @@ from shkala_contracts.formats import PERSONAL_IDS
 try:  # OpenSSL's one-shot HMAC, without the wrapper's checks
     from _hashlib import hmac_digest as _hmac_digest
 except ImportError:  # pragma: no cover - CPython without OpenSSL
-    _hmac_digest = hmac.digest
+    _hmac_digest = hmac.digest  # type: ignore[assignment]
 
 NAMESPACES: dict[str, str] = {
     raw: ("student" if raw == "student_id" else "staff") for raw in PERSONAL_IDS

@@ -25,17 +25,17 @@ def subscribe(
     group_id: str,
 ) -> None:
     async def on_indicators(batch: Sequence[Delivered]) -> Sequence[Rejection]:
-        relevant = [
-            d for d in batch if isinstance(d.event, IndicatorValueChanged | ListMembershipChanged)
-        ]
-        if not relevant:
+        events: list[IndicatorValueChanged | ListMembershipChanged] = []
+        latest: Delivered | None = None
+        for d in batch:
+            if isinstance(d.event, IndicatorValueChanged | ListMembershipChanged):
+                events.append(d.event)
+                latest = d
+        if latest is None:
             return []
         # The batch's work continues the trace of its latest event (one span per batch: the
         # evaluation it may trigger depends on all of them together).
-        with event_span(
-            relevant[-1], "record indicator values", **{"shkala.events": len(relevant)}
-        ):
-            events = [d.event for d in relevant]
+        with event_span(latest, "record indicator values", **{"shkala.events": len(events)}):
             await measures.on_indicator_events(deps, events)
         return []
 

@@ -16,8 +16,13 @@
     const status = document.getElementById("live-status");
     const source = new EventSource("/live?" + params.toString());
     let timer = null;
-    source.onopen = () => { status.hidden = false; status.textContent = "обновления в реальном времени включены"; };
-    source.onerror = () => { status.hidden = false; status.textContent = "нет связи с лентой, переподключение…"; };
+    // the feed's own state never hides a failed refresh (stale figures stay announced)
+    const feedSays = (text) => {
+      status.hidden = false;
+      if (!status.classList.contains("failed")) status.textContent = text;
+    };
+    source.onopen = () => feedSays("обновления в реальном времени включены");
+    source.onerror = () => feedSays("нет связи с лентой, переподключение…");
     source.onmessage = handle;
     ["ru.shkala.indicators.value_changed.v1", "ru.shkala.indicators.list_membership_changed.v1",
      "ru.shkala.indicators.objectivity_flag_raised.v1", "ru.shkala.plans.roadmap_row_status_changed.v1",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from docx import Document
 from support.processes import wait_until
 
@@ -20,6 +21,9 @@ from shkala_runtime.auth import Role, issue_token
 from shkala_runtime.settings import ServiceSettings
 
 from .conftest import System
+
+# the first test also waits for the module's demo region to load (~3 min on a quiet machine)
+pytestmark = pytest.mark.timeout(600)
 
 PERIOD = "2025/26"
 HEADER = (
