@@ -124,7 +124,8 @@ def _vpr(facts: Iterable[Fact], class_label: str | None) -> list[Fact]:
 def coverage(facts: Iterable[Fact], mapping: PlannedResultMap, year: str) -> Coverage:
     tasks: dict[tuple[str, int], set[str]] = defaultdict(set)
     for f in _vpr(facts, None):
-        tasks[(f["subject"], f["grade"])].update(t["task"] for t in f.get("tasks") or ())
+        if f.get("tasks"):  # a result without task scores has no planned results to map
+            tasks[(f["subject"], f["grade"])].update(t["task"] for t in f["tasks"])
     mapped: list[tuple[str, int]] = []
     missing: list[tuple[str, int]] = []
     unmapped: dict[tuple[str, int], list[str]] = {}

@@ -80,6 +80,8 @@ def test_coverage_and_corrections_of_the_mapping() -> None:
     c = coverage(FACTS, m, Y)
     assert (c.status, c.unmapped_tasks) == ("partial", {("математика", 5): ["11"]})
     assert coverage(FACTS, m, "2024/25").status == "missing"
+    no_tasks = {**vpr("pc", "4А", []), "grade": 4}  # ВПР 4 кл. without task scores
+    assert coverage([*FACTS, no_tasks], m, Y).missing == []
     fixed = {"academic_year": Y, "subject": "математика", "grade": 5, "task": "1",
              "planned_result_code": "1.1", "planned_result": "действия с дробями"}  # fmt: skip
     assert not m.fold("o0", (1, 0, 0), fixed)  # a redelivery of the known version
