@@ -12,6 +12,7 @@ from shkala_contracts.events import (
     notify,
     org_units,
     plans,
+    reference,
     school_context,
     staffing,
     withdrawals,
@@ -29,6 +30,7 @@ _MODULES = (
     cycle,
     notify,
     directions,
+    reference,
 )
 
 

@@ -23,6 +23,7 @@ from shkala_contracts.events.assessment import (
 from shkala_contracts.events.attendance import LessonsMissed
 from shkala_contracts.events.directions import CareerGuidanceReported, UpbringingReported
 from shkala_contracts.events.org_units import NetworkPairFormed, SchoolRegistered
+from shkala_contracts.events.reference import VprTaskPlannedResult
 from shkala_contracts.events.school_context import (
     ROLL_GRADES,
     FederalNonObjectivityListed,
@@ -495,6 +496,27 @@ FORMATS: dict[str, UploadFormat] = {
                 aliases=("Точка роста используется",),
             ),
         ),
+        _fmt(
+            "vpr-planned-results",
+            "Задания ВПР и проверяемые планируемые результаты (описание КИМ)",
+            VprTaskPlannedResult,
+            YEAR,
+            SUBJECT,
+            GRADE,
+            Column("Номер задания", "task", example="9.1", aliases=("Задание", "№ задания")),
+            Column(
+                "Код планируемого результата",
+                "planned_result_code",
+                example="1.2",
+                aliases=("Код ПР", "Код проверяемого умения", "КПУ"),
+            ),
+            Column(
+                "Планируемый результат",
+                "planned_result",
+                example="Умение выполнять арифметические действия с дробями",
+                aliases=("Проверяемое умение", "Проверяемые требования (умения)"),
+            ),
+        ),
     )
 }
 
@@ -518,3 +540,9 @@ def format_cell(value: Any) -> str:
 
 def task_header(task: str, max_points: float) -> str:
     return f"Задание {task} (макс {format_cell(float(max_points))})"
+
+
+def names_no_school(fmt: UploadFormat) -> bool:
+    """Reference data (e.g. ``vpr-planned-results``): rows name no school, so they belong
+    to the uploader's region or municipality and the school role may not upload them."""
+    return "school_id" not in fmt.fact.model_fields

@@ -58,7 +58,15 @@ DOMAIN_TOPICS: tuple[TopicSpec, ...] = (
         public=True,
     ),
 )
-TOPICS: tuple[TopicSpec, ...] = FACT_TOPICS + DOMAIN_TOPICS
+REFERENCE_TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(
+        "shkala.reference.v1",
+        "Reference data naming no school: ВПР task → planned-result mappings",
+        key="the assessment (academic year | subject | grade)",
+    ),
+)
+"""Not a school's facts: the projection does not consume them; read models fold them whole."""
+TOPICS: tuple[TopicSpec, ...] = FACT_TOPICS + DOMAIN_TOPICS + REFERENCE_TOPICS
 
 
 def dead_letter_topics() -> tuple[TopicSpec, ...]:

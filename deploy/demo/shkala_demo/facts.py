@@ -21,6 +21,7 @@ from typing import Any
 from shkala_contracts.formats import FORMATS
 from shkala_contracts.vocabulary import EGE_MATHS_BASE
 from shkala_demo.network import network_pairs
+from shkala_demo.planned_results import vpr_planned_results
 from shkala_demo.protocols import (
     EGE_ELECTIVES,
     EGE_MATHS,
@@ -813,6 +814,7 @@ GENERATORS: dict[str, Callable[[Region], Iterator[Row]]] = {
     "contests": _contests,
     "consents": _consents,
     "network-pairs": network_pairs,  # deploy/demo/shkala_demo/network.py
+    "vpr-planned-results": vpr_planned_results,
 }
 KINDS = tuple(FORMATS)
 """Every upload format kind, in the order the files are written."""

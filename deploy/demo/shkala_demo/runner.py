@@ -691,6 +691,8 @@ def where_to_look(cfg: Config, info: RegionInfo, members: list[dict[str, Any]], 
         "",
         "Try:",
         f'  curl -s -H "Authorization: Bearer $SCHOOL_TOKEN" {ind}/schools/{sid}',
+        f'  curl -s -H "Authorization: Bearer $SCHOOL_TOKEN" '
+        f"'{ind}/schools/{sid}/vpr-planned-results?period={period}&by=class'",
         f'  curl -s -H "Authorization: Bearer $MO_TOKEN" '
         f"'{ind}/municipalities/{mun}/table?period={period}&sort=vpr_mark2_share_math&order=desc'",
         f'  curl -s -H "Authorization: Bearer $REGION_TOKEN" '

@@ -13,6 +13,7 @@ from pymongo import AsyncMongoClient
 from shkala_contracts.events.indicators import TOPIC as DERIVED_TOPIC
 from shkala_contracts.events.org_units import TOPIC as ORG_TOPIC
 from shkala_contracts.events.plans import TOPIC as PLANS_TOPIC
+from shkala_contracts.events.reference import TOPIC as REFERENCE_TOPIC
 from shkala_contracts.topics import FACT_TOPICS
 from shkala_indicators.adapters.fact_decoding import decode_fact
 from shkala_indicators.adapters.read_feed import ReadFeed
@@ -97,7 +98,8 @@ def bootstrap(settings: Settings | None = None, *, consume: bool = True) -> Serv
     feed = ReadFeed(  # the plans topic for the monitoring periods' approval (ADR 0006)
         settings,
         table,
-        [settings.topic_name(t) for t in (ORG_TOPIC, DERIVED_TOPIC, PLANS_TOPIC)],
+        # and the reference topic for the ВПР planned-result mapping (domain/deficits.py)
+        [settings.topic_name(t) for t in (ORG_TOPIC, DERIVED_TOPIC, PLANS_TOPIC, REFERENCE_TOPIC)],
     )
 
     async def prepare() -> None:
@@ -122,6 +124,7 @@ def bootstrap(settings: Settings | None = None, *, consume: bool = True) -> Serv
         progressed=lambda: feed.progressed,
     )
     read.derived_topic = settings.topic_name(DERIVED_TOPIC)
+    read.reference_topic = settings.topic_name(REFERENCE_TOPIC)
     app.state.read_model = read
     return Service(
         settings,

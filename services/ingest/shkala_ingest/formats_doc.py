@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from shkala_contracts.formats import FORMATS, PERSONAL_IDS, UploadFormat
+from shkala_contracts.formats import FORMATS, PERSONAL_IDS, UploadFormat, names_no_school
 from shkala_ingest.domain import templates
 
 
@@ -64,6 +64,17 @@ def page(fmt: UploadFormat) -> str:
             "registered and in the uploader's tenant (a municipality names only its own "
             "schools; the region any of its schools), else the row is refused (403, "
             "`code: forbidden` or 422 `unregistered`, naming row and column).",
+        ]
+    if names_no_school(fmt):
+        lines += [
+            "",
+            "Reference data: rows name no school. Loaded by the region or a municipality (a "
+            "school token is refused) and used for every school of the region (the assessment's "
+            "description is the same for all); one row per task and planned result (a task may "
+            "check several). A row is corrected by uploading it again; it cannot be withdrawn. "
+            "The indicators service adds the planned results to `GET "
+            "/schools/{id}/vpr-tasks` and computes `/vpr-planned-results` and "
+            "`/vpr-students` from them; without a mapping those answer `mapping: missing`.",
         ]
     lines += [
         "",

@@ -133,6 +133,7 @@ class ReadModel:
         }
 
     derived_topic = "shkala.indicators.v1"  # the real name is set by bootstrap
+    reference_topic = "shkala.reference.v1"  # likewise
 
     async def missing(self, after: list[tuple[str, int, int]]) -> dict[str, Any]:
         """Which named positions are not yet visible here (empty: all are)."""
@@ -140,6 +141,8 @@ class ReadModel:
         out: dict[str, Any] = {}
         for topic, part, offset in after:
             have = cp["positions"].get(f"{topic.replace('.', '_')}|{part}", -1)
+            if topic == self.reference_topic:  # folded by the read table, not the projection
+                have = self.table.positions.get((topic, part), -1)
             if have < offset:
                 out[f"{topic}:{part}:{offset}"] = {"applied": have, "lag": offset - have}
         for p, off in cp["derived"].items():

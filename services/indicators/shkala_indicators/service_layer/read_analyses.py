@@ -9,7 +9,9 @@ from typing import Any
 
 from shkala_indicators.domain.analysis import school_rating, task_success
 from shkala_indicators.domain.compute import ASSESSMENT
+from shkala_indicators.domain.deficits import coverage, planned_result_success
 from shkala_indicators.service_layer.read import ReadModel
+from shkala_indicators.service_layer.read_deficits import planned_rows
 from shkala_indicators.service_layer.read_views import LIVE, View
 
 ASSESSMENT_ONLY = frozenset({ASSESSMENT})  # the per-task analyses read ВПР protocols only
@@ -28,12 +30,29 @@ class Analyses:
         facts = await self.read.current_facts(schools, period, ASSESSMENT_ONLY)
         rates = task_success(facts, class_label)
         threshold = float(self.catalogue.parameters.get("vpr_task_success_threshold", 50))
-        rows = [{**asdict(r), "rate": r.rate, "deficit": r.rate < threshold} for r in rates]
+        mapping = self.read.table.planned_results  # uploaded as vpr-planned-results
+        rows = [
+            {
+                **asdict(r),
+                "rate": r.rate,
+                "deficit": r.rate < threshold,
+                "planned_results": [
+                    asdict(p) for p in mapping.of(period, r.subject, r.grade, r.task)
+                ],
+            }
+            for r in rates
+        ]
         return {
             "period": period,
             "class_label": class_label,
             "threshold": threshold,
             "definition_version": self.catalogue.version,
+            **coverage(facts, mapping, period).describe(),
+            # the same pooled per planned result (/vpr-planned-results), from the same read
+            "by_planned_result": planned_rows(
+                planned_result_success(facts, mapping, period, class_label=class_label),
+                threshold,
+            ),
             "tasks": rows,
             "deficits": [r for r in rows if r["deficit"]],
             "freshness": await self.read.freshness(),

@@ -33,8 +33,10 @@ from shkala_contracts.events.org_units import (
     RegionRegistered,
     SchoolRegistered,
 )
+from shkala_contracts.events.reference import VprTaskPlannedResult
 from shkala_indicators.domain.catalogue import Catalogue
 from shkala_indicators.domain.compute import Value, at_risk, list_membership, relative_members
+from shkala_indicators.domain.deficits import PlannedResultMap
 from shkala_indicators.domain.network import Pairs
 from shkala_runtime.consuming import Delivered
 
@@ -79,6 +81,7 @@ class ReadTable:
         self.period_log: dict[tuple[str, str], dict[int, tuple[dt.datetime, str]]] = {}
         # network pairs (leading school → supported school, per academic year; read_network)
         self.pairs = Pairs()
+        self.planned_results = PlannedResultMap()  # ВПР task → planned results (upload)
 
     # ------------------------------------------------------------------ folding
     def fold(self, batch: list[Delivered]) -> None:
@@ -96,6 +99,9 @@ class ReadTable:
             elif isinstance(e, NetworkPairFormed):
                 rank = (d.envelope.originator_version, pos.partition, pos.offset)
                 self.pairs.fold(d.envelope.originator_id, rank, e.model_dump(mode="json"))
+            elif isinstance(e, VprTaskPlannedResult):  # reference data (domain/deficits.py)
+                rank = (d.envelope.originator_version, d.position.partition, d.position.offset)
+                self.planned_results.fold(d.envelope.originator_id, rank, e.model_dump())
         if batch:
             self.updated_at = dt.datetime.now(dt.UTC)
 

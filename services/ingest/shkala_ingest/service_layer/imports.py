@@ -31,7 +31,7 @@ from shkala_contracts.events.org_units import (
     RegionRegistered,
     SchoolRegistered,
 )
-from shkala_contracts.formats import FORMATS, UploadFormat
+from shkala_contracts.formats import FORMATS, UploadFormat, names_no_school
 from shkala_ingest.adapters import period_locks
 from shkala_ingest.adapters.store import IdempotencyConflict, IngestStore
 from shkala_ingest.adapters.table_reader import BuildPlan, OpenTable
@@ -241,6 +241,8 @@ class Ingestor:
         fmt = self.format(kind)
         if kind == "org-units" and principal.role is Role.SCHOOL:
             raise NotAllowed("the org-unit registry is loaded by the region or a municipality")
+        if names_no_school(fmt) and principal.role is Role.SCHOOL:
+            raise NotAllowed(f"{kind!r} is reference data: loaded by the region or a municipality")
         import_id = uuid.uuid4().hex
         chash = content_hash(kind, source)
         if not dry_run:

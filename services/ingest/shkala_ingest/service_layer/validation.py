@@ -15,7 +15,7 @@ import numpy as np
 from shkala_contracts import Tenant
 from shkala_contracts.base import Fact
 from shkala_contracts.events.org_units import MunicipalityRegistered, RegionRegistered
-from shkala_contracts.formats import UploadFormat
+from shkala_contracts.formats import UploadFormat, names_no_school
 from shkala_ingest.domain.columns import FastChunk
 from shkala_ingest.domain.errors import ImportRejected
 from shkala_ingest.domain.rows import Built, RowError
@@ -160,6 +160,7 @@ class Validation:
         self._registry_loaded = False
         self._verdicts: dict[str, Tenant | str] = {}
         self.org_units = fmt.kind == "org-units"
+        self.reference = names_no_school(fmt)
         self.parents: dict[str, tuple[int, Fact, Tenant]] = {}
         self._key_names = ", ".join(fmt.fact.key_fields)
         by_field = {c.field: c.header for c in fmt.columns}
@@ -169,8 +170,8 @@ class Validation:
             by_field.get(raw.get(f, f), f) for f in fmt.fact.key_fields if f not in fmt.fixed
         )
         self._batch = batch
-        self._school_header = (
-            "school_id" if batch else next(c.header for c in fmt.columns if c.field == "school_id")
+        self._school_header = next(
+            (c.header for c in fmt.columns if c.field == "school_id" and not batch), "school_id"
         )
 
     def fail(self, errs: Sequence[RowError]) -> None:
@@ -186,8 +187,12 @@ class Validation:
         if fact is None:
             self.fail(built.errors)
             return None
-        sid = str(fact.school_id)  # type: ignore[attr-defined]
-        if self.org_units:
+        sid = str(getattr(fact, "school_id", ""))
+        if self.reference:
+            # reference data names no school: it belongs to the uploader's region (and
+            # municipality); the school role was refused before the first row
+            tenant = Tenant(region=self.principal.region, municipality=self.principal.municipality)
+        elif self.org_units:
             tenant = Tenant(
                 region=fact.region_id,  # type: ignore[attr-defined]
                 municipality=fact.municipality_id,  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from shkala_contracts import Tenant
 from shkala_contracts.events.withdrawals import FactWithdrawn
-from shkala_contracts.formats import FORMATS
+from shkala_contracts.formats import FORMATS, names_no_school
 from shkala_ingest.domain.errors import ImportRejected, NotAllowed, UnknownFormat
 from shkala_ingest.domain.pseudonyms import Pseudonymiser
 from shkala_ingest.domain.rows import RowError
@@ -50,6 +50,8 @@ async def withdraw(
         raise UnknownFormat(f"no upload format {kind!r}; known: {', '.join(FORMATS)}")
     if kind == "org-units":
         raise NotAllowed("registry units are not withdrawn; upload the registry corrected")
+    if names_no_school(fmt):
+        raise NotAllowed(f"{kind!r} is reference data: upload its rows corrected")
     registry = await store.schools()
     streams: dict[str, dict[str, tuple[str, int]]] = {}
     errors: list[RowError] = []
