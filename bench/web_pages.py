@@ -3,10 +3,13 @@
 
 The system runs with the typical demo region, as `make demo` loads it (26 municipalities, 420
 schools, ~1.1 M rows; ``--size tiny`` for a quick check); a municipal official's pages and the
-region's page are requested one at a time for ``seconds`` each, the school card going round
-every school of the municipality (not one cached card), and the p50/p95 are reported (the
-slowest page's figure overall) beside the raw limits measured in the same run: the
-municipality table and a school's ВПР tasks asked of indicators directly and a roadmap asked of
+region's page are requested one at a time for ``seconds`` each — the municipality page and
+table, the school card and its ВПР section (the page asks for it once the card is shown), a
+value's «Как посчитано», the measures page with its proposals, a direction, notifications,
+a roadmap, uploads and the public page — the card, its ВПР section and the measures page
+going round every school of the municipality (not one cached card), and the p50/p95 are
+reported (the slowest page's figure overall) beside the raw limits measured in the same run:
+the municipality table and a school's ВПР tasks asked of indicators directly and a roadmap asked of
 plans directly (the slowest upstream calls the pages make).
 """
 
@@ -77,6 +80,13 @@ def measure_on(system: Any, seconds: float, size: str) -> dict[str, Any]:
             ("school", [f"/schools/{s}?period={period}" for s in schools]),
             # the card's ВПР section: the page asks for it once the card is shown
             ("school_vpr", [f"/schools/{s}/vpr?period={period}" for s in schools]),
+            (
+                "explain",
+                f"/schools/{shnor}/indicators/vpr_mark2_share_math/explain?period={period}",
+            ),
+            ("measures", [f"/measures?school={s}" for s in schools]),
+            ("direction", f"/mo/{mun}/directions/low_results?period={period}"),
+            ("notifications", "/notifications"),
             ("roadmap", f"/roadmaps/{roadmap}"),
             ("uploads", "/uploads"),
             ("public", f"/public?period={period}"),

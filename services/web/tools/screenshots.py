@@ -48,6 +48,8 @@ def main() -> int:
                 ("public", f"/public?period={period}"),
             ]:
                 page.goto(system.web + path)
+                if name == "school":  # the ВПР section arrives after the card
+                    page.wait_for_selector("#vpr #deficit-count")
                 page.wait_for_timeout(700)  # charts draw, the live feed connects
                 page.screenshot(path=str(OUT / f"{name}.png"))
             # the uploads page with a rejected file: the row errors as a table
