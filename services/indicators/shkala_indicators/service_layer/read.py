@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -35,6 +35,7 @@ VALUE_FIELDS = (
     "updated_at",
 )
 WAIT_MS_DEFAULT, WAIT_MS_MAX = 2000, 10000
+FACTS_KEPT = 64  # (schools, period) fact lists kept between reads: a municipality's schools
 
 
 def previous_period(period: str) -> str:
@@ -75,6 +76,7 @@ class ReadModel:
         self._progressed = progressed
         self._checkpoints: tuple[float, dict[str, Any]] | None = None
         self._teachers: tuple[float, dict[str, list[dict[str, Any]]]] | None = None
+        self._facts: OrderedDict[Any, tuple[Any, list[dict[str, Any]]]] = OrderedDict()
         self._lock = asyncio.Lock()  # one refresh at a time, however many readers wait
         self._described = {ind.id: ind.describe() for ind in catalogue.indicators}
         self.views = Views(self)  # as_of, earlier definitions, approved basis (ADR 0010)
@@ -176,9 +178,24 @@ class ReadModel:
     ) -> list[dict[str, Any]]:
         """The current facts of some schools in one period, from the stored pages (the same
         newest-version-wins rule as the projection); ``types``: of those fact types only."""
+        # The same facts are asked for again and again (the card's ВПР section, then plans'
+        # proposals, then «как посчитано»): kept while the projection applied nothing new —
+        # the stamp (every partition's position) is read before the facts, so a reply is
+        # never older than the freshness it is filed under.
+        done = await self.checkpoints()
+        stamp = (done.get("generation"), tuple(sorted(done.get("positions", {}).items())))
+        key = (tuple(schools), period, tuple(sorted(types)) if types is not None else None)
+        kept = self._facts.get(key)
+        if kept is not None and kept[0] == stamp:
+            self._facts.move_to_end(key)
+            return kept[1]
         gen = await self.gen()
         found = await gen.current_facts(schools, period, types)
-        return [compact(f["data"], f["type"]) for f in found]
+        rows = [compact(f["data"], f["type"]) for f in found]
+        self._facts[key] = (stamp, rows)
+        while len(self._facts) > FACTS_KEPT:
+            self._facts.popitem(last=False)
+        return rows
 
     async def org(self, unit_id: str) -> dict[str, Any] | None:
         return self.table.org.get(unit_id)

@@ -79,3 +79,27 @@ async def test_a_value_explained_under_an_earlier_definition_version(world: Worl
     assert (now["at_risk"], then["at_risk"]) == (True, False)
     assert then["stored"] is None
     assert then["matches_stored"] is None  # the stored value is today's definitions'
+
+
+async def test_facts_read_again_are_the_kept_ones_until_the_projection_moves(
+    world: World,
+) -> None:
+    """The facts a read asks for are kept while every partition's checkpoint stands still,
+    and read afresh as soon as one moves (a correction is never answered from before it)."""
+    positions = {"facts|0": 10}
+
+    async def checkpoints() -> list[dict[str, object]]:
+        return [{"positions": dict(positions)}]
+
+    world.pages.checkpoints = checkpoints  # type: ignore[method-assign]
+    world.read._checkpoints = None
+    before = await world.read.current_facts(["s1"], P)
+    scans = world.pages.scans
+    assert await world.read.current_facts(["s1"], P) == before
+    assert world.pages.scans == scans  # kept: no second scan of the pages
+    world.later_data()  # 4 more «2» and a correction, applied at a later position
+    positions["facts|0"] = 20
+    world.read._checkpoints = None  # past the checkpoints' short cache
+    after = await world.read.current_facts(["s1"], P)
+    assert world.pages.scans == scans + 1
+    assert sum(1 for f in after if f.get("mark") == 2) == 6
