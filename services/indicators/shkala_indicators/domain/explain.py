@@ -34,6 +34,7 @@ from shkala_indicators.domain.compute import (
     compute_school,
     years_of,
 )
+from shkala_indicators.domain.directions import CAREER, PRINCIPAL, UPBRINGING
 from shkala_indicators.domain.seed_formulas import (
     ENROLLED,
     GRADUATES,
@@ -51,6 +52,9 @@ FACT_NAMES = {
     MENTORING: "пара наставничества",
     CONTEXT: "контекстные данные ОО",
     "ru.shkala.fact.federal_nonobjectivity_listed.v1": "федеральный перечень ОО",
+    CAREER: "отчёт о профориентации",
+    UPBRINGING: "отчёт о воспитании и социализации",
+    PRINCIPAL: "оценка компетенций руководителя",
 }
 KEY_FIELDS = {
     ASSESSMENT: ("procedure", "subject", "grade", "class_label", "student", "olympiad_stage"),
@@ -62,6 +66,9 @@ KEY_FIELDS = {
     MENTORING: ("mentor", "mentee"),
     CONTEXT: ("as_of",),
     "ru.shkala.fact.federal_nonobjectivity_listed.v1": ("procedure",),
+    CAREER: ("as_of",),
+    UPBRINGING: ("as_of",),
+    PRINCIPAL: ("principal", "assessed_on"),
 }
 """The natural key of each fact as an official finds it in their own rows (the contract's
 ``key_fields`` without the school and year, which the explanation states once; plus the
@@ -461,5 +468,7 @@ def _observed(ind: Indicator, sf: SchoolFacts, s: Scope) -> Itemised | None:
     )  # fmt: skip
 
 
-# the other kinds: school context, attendance, staffing, teachers, olympiads, composites
+# the other kinds: school context, attendance, staffing, teachers, olympiads, composites;
+# then the four directions (mark shares, mean scores, ЕГЭ 3+, dynamics, reports, principals)
+from shkala_indicators.domain import explain_directions as _directions  # noqa: E402, F401
 from shkala_indicators.domain import explain_kinds as _kinds  # noqa: E402, F401

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from directions_testkit import ADMISSION
 from indicators_testkit import (
     MATH,
     YEARS,
@@ -23,6 +24,7 @@ from indicators_testkit import (
 
 from shkala_contracts.events.assessment import AssessmentResultRecorded
 from shkala_contracts.events.school_context import SchoolContextReported
+from shkala_contracts.events.staffing import PrincipalCompetenceAssessed
 from shkala_indicators.bootstrap import Service, bootstrap
 from shkala_indicators.settings import Settings
 from shkala_runtime.auth import issue_token
@@ -157,6 +159,74 @@ async def test_values_lists_and_rating_explained_against_the_raw_rows(
                 )
                 == rolls
             )
+
+            # the four directions: the grade-4 ВПР results, the graduates over the admission
+            # minimum in 3+ subjects and each principal's latest assessment, from the raw rows
+            mine = [
+                f for f in final
+                if getattr(f, "school_id", None) == school
+                and getattr(f, "academic_year", None) == Y1
+            ]  # fmt: skip
+            vpr4 = [
+                f for f in mine
+                if isinstance(f, AssessmentResultRecorded) and f.procedure == "ВПР"
+                and f.grade == 4 and f.mark is not None
+            ]  # fmt: skip
+            assert vpr4
+            r = await http.get(
+                f"/schools/{school}/indicators/vpr_success_share_noo/explain", params={"period": Y1}
+            )
+            body = r.json()
+            assert keys(body["in_numerator"]) == sorted(
+                (f.student, f.grade, f.subject) for f in vpr4 if f.mark >= 3
+            )
+            assert keys(body["in_denominator_only"]) == sorted(
+                (f.student, f.grade, f.subject) for f in vpr4 if f.mark < 3
+            )
+            passed: dict[str, set[str]] = {}
+            for f in mine:
+                if isinstance(f, AssessmentResultRecorded) and f.procedure == "ЕГЭ":
+                    passed.setdefault(f.student, set())
+                    if f.test_score is not None and f.test_score >= ADMISSION.get(f.subject, 101):
+                        passed[f.student].add(f.subject)
+            r = await http.get(
+                f"/schools/{school}/indicators/ege_three_subjects_passed_share/explain",
+                params={"period": Y1},
+            )
+            body = r.json()
+            assert body["itemised"] is True, body["note"]
+            assert sorted(i["key"]["student"] for i in body["in_numerator"]) == sorted(
+                st for st, subj in passed.items() if len(subj) >= 3
+            )
+            # each principal's latest assessment, in the schools that uploaded any
+            principals_checked = 0
+            for sch in m1:
+                last: dict[str, PrincipalCompetenceAssessed] = {}
+                for f in sorted(
+                    (
+                        f for f in final
+                        if isinstance(f, PrincipalCompetenceAssessed)
+                        and f.school_id == sch and f.academic_year == Y1
+                    ),
+                    key=lambda f: f.assessed_on,
+                ):  # fmt: skip
+                    last[f.principal] = f
+                if not last:
+                    continue
+                r = await http.get(
+                    f"/schools/{sch}/indicators/principal_high_level_share/explain",
+                    params={"period": Y1},
+                )
+                body = r.json()
+                assert sorted(
+                    (i["key"]["principal"], i["key"]["assessed_on"], i["numerator"])
+                    for i in body["in_numerator"] + body["in_denominator_only"]
+                ) == sorted(
+                    (p, f.assessed_on.isoformat(), int(f.level == "высокий"))
+                    for p, f in last.items()
+                )
+                principals_checked += 1
+            assert principals_checked
 
             # 3. list entries: membership and each criterion's figures, for every school
             lists = expected_lists(expected, screening=False)
