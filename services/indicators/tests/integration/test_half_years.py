@@ -146,11 +146,18 @@ async def test_half_year_periods(test_settings: ServiceSettings) -> None:
             transport=httpx.ASGITransport(app=svc.app), base_url="http://t",
             headers={"Authorization": f"Bearer {token}"}, timeout=60,
         ) as http:  # fmt: skip
+            # every topic's facts stored (they arrive independently): each dated indicator a
+            # half will show has its year's value in the table
+            shown = {
+                s: {i for h in (H1, H2) for i, v in expected(reg, [s], h).items() if v is not None}
+                for s in SCHOOLS["m1"]
+            }
 
             async def ready() -> bool:
                 t = (await http.get("/municipalities/m1/table", params={"period": Y1})).json()
+                rows = {r["school_id"]: r["values"] for r in t["rows"]}
                 return all(
-                    r["values"].get("deficits_diagnosed_share") is not None for r in t["rows"]
+                    rows.get(s, {}).get(i) is not None for s, ids in shown.items() for i in ids
                 )
 
             await wait_for(ready, within=120)
