@@ -16,7 +16,7 @@ from pydantic import Field
 from shkala_contracts.events.plans import Better
 from shkala_contracts.vocabulary import AcademicYear, Direction, OrgId
 from shkala_plans.entrypoints.plumbing import Body, DepsDep, region_of
-from shkala_plans.service_layer import cycle_view, measures, recommendations
+from shkala_plans.service_layer import cycle_view, measures, recommendations, support
 from shkala_runtime.auth import CurrentPrincipal
 from shkala_runtime.params import OrgUnitFilter
 
@@ -136,6 +136,22 @@ async def evaluate_measure(measure_id: str, who: CurrentPrincipal, d: DepsDep) -
     ev = await measures.evaluate_on_request(d, who, measure_id)
     assert ev.latest is not None
     return ev.latest.model_dump(mode="json")
+
+
+@router.get(
+    "/support-indicators",
+    summary="Seed 002's support indicator of recommendations: the ШНОР/ШНСУ schools given one",
+)
+async def support_indicators(
+    who: CurrentPrincipal,
+    d: DepsDep,
+    period: AcademicYear,
+    municipality_id: OrgUnitFilter = None,
+) -> dict[str, Any]:
+    """The share of the schools on ШНОР or ШНСУ in the period given a targeted
+    recommendation for it, with the schools counted (the network-pair and list-dynamics
+    shares are the indicators service's ``GET /support-indicators``)."""
+    return await support.support_indicators(d, who, period, municipality_id)
 
 
 # --------------------------------------------------------------------------- management cycle

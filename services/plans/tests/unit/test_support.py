@@ -1,0 +1,67 @@
+"""Seed 002's support indicator of recommendations, on the in-memory fakes: of the schools
+on ШНОР or ШНСУ in the period, those given a recommendation for it (counted by hand)."""
+
+from __future__ import annotations
+
+import pytest
+
+from shkala_contracts.events.indicators import MembershipChange, RiskList
+from shkala_contracts.vocabulary import Direction
+from shkala_plans.service_layer import recommendations, support
+from shkala_runtime.auth import Forbidden
+
+from .fakes import fake_deps
+from .test_proposals import MUN, OTHER_MUN, REGION, S1, P, listed
+
+
+async def region():
+    """m1: s1 on ШНОР, s2 on ШНСУ, s3 left ШНОР this year; m2: s4 on ШНОР.
+    Recommendations for the period: s1 and s4; s2 only for last year."""
+    deps, _ = fake_deps()
+    await deps.values.record(
+        [
+            listed("s1", RiskList.LOW_RESULTS),
+            listed("s2", RiskList.UNFAVOURABLE_CONDITIONS),
+            listed("s3", RiskList.LOW_RESULTS, change=MembershipChange.LEFT),
+            listed("s4", RiskList.LOW_RESULTS),
+        ]
+    )
+    for school, mun, period in (("s1", "m1", P), ("s4", "m2", P), ("s2", "m1", "2024/25")):
+        await recommendations.issue_recommendation(
+            deps,
+            REGION,
+            region="r",
+            municipality=mun,
+            school=school,
+            direction=Direction.LOW_RESULTS,
+            period=period,
+            indicator_id=None,
+            indicator_value=None,
+            target_value=None,
+            text="Методическое сопровождение",
+        )
+    return deps
+
+
+async def test_of_the_listed_schools_those_given_a_recommendation_for_the_period():
+    deps = await region()
+    [m1] = (await support.support_indicators(deps, MUN, P))["indicators"]
+    # m1: s1 and s2 listed (s3 left); s1 recommended this period, s2 only last year
+    assert (m1["numerator"], m1["denominator"], m1["value"]) == (1, 2, 50.0)
+    assert m1["given"] == ("s1",)
+    assert m1["not_given"] == ("s2",)
+    [whole] = (await support.support_indicators(deps, REGION, P))["indicators"]
+    assert (whole["numerator"], whole["denominator"]) == (2, 3)  # s1, s4 of s1, s2, s4
+    [only_m2] = (await support.support_indicators(deps, REGION, P, "m2"))["indicators"]
+    assert (only_m2["numerator"], only_m2["denominator"]) == (1, 1)
+    [own] = (await support.support_indicators(deps, S1, P))["indicators"]
+    assert (own["numerator"], own["denominator"]) == (1, 1)  # a school sees itself only
+    # the text says what is counted and what of the seed's line is not
+    assert "диагностика" in m1["definition"]["numerator"]
+    assert m1["definition"]["sources"]["formula"].startswith("seed 002")
+
+
+async def test_another_municipalitys_figures_are_refused():
+    deps = await region()
+    with pytest.raises(Forbidden):
+        await support.support_indicators(deps, OTHER_MUN, P, "m1")
