@@ -20,7 +20,7 @@ from shkala_indicators.adapters.read_feed import ReadFeed
 from shkala_indicators.adapters.store import Pointer
 from shkala_indicators.domain import catalogue as catalogue_mod
 from shkala_indicators.domain.catalogue import Catalogue
-from shkala_indicators.entrypoints import http, http_network
+from shkala_indicators.entrypoints import http, http_explain, http_network, http_vpr
 from shkala_indicators.service_layer.consumer import Assignment, make_handler
 from shkala_indicators.service_layer.projection import Projector
 from shkala_indicators.service_layer.read import ReadModel
@@ -112,7 +112,7 @@ def bootstrap(settings: Settings | None = None, *, consume: bool = True) -> Serv
         broker=broker,
         mongo=mongo,
         publisher=publisher,
-        routers=[http.router, http_network.router],
+        routers=[http.router, http_vpr.router, http_explain.router, http_network.router],
         on_start=[prepare, feed.start],
         on_stop=[feed.stop],
     )
