@@ -38,15 +38,28 @@ def pct(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1) if ordered else 0.0
 
 
+TIMEOUT_S = 30.0
+TIMED_OUT: dict[str, int] = {}
+"""Pages that did not answer within ``TIMEOUT_S`` (their timing counts as the timeout)."""
+
+
 def timed(client: httpx.Client, url: str | list[str], n_seconds: float) -> list[float]:
-    """Request ``url`` (or each of a list in turn) for ``n_seconds``; milliseconds each."""
+    """Request ``url`` (or each of a list in turn) for ``n_seconds``; milliseconds each. A page
+    that does not answer within ``TIMEOUT_S`` is noted and not asked again (its figure is then
+    at least the timeout: the goal is missed, and the other pages still get measured)."""
     urls = [url] if isinstance(url, str) else url
     out: list[float] = []
     deadline = time.monotonic() + n_seconds
     while time.monotonic() < deadline or len(out) < max(5, len(urls)):
         url = urls[len(out) % len(urls)]
         t = time.perf_counter()
-        r = client.get(url)
+        try:
+            r = client.get(url, timeout=TIMEOUT_S)
+        except httpx.TimeoutException:
+            out.append(TIMEOUT_S * 1000)
+            TIMED_OUT[url] = TIMED_OUT.get(url, 0) + 1
+            print(f"  {url}: no answer within {TIMEOUT_S:.0f} s", file=sys.stderr, flush=True)
+            break
         out.append((time.perf_counter() - t) * 1000)
         if r.status_code != 200:
             raise RuntimeError(f"{url}: HTTP {r.status_code}")
@@ -92,6 +105,8 @@ def measure_on(system: Any, seconds: float, size: str) -> dict[str, Any]:
             ("public", f"/public?period={period}"),
         ]:
             pages[name] = timed(c, path, seconds)
+            v = pages[name]
+            print(f"  {name}: n={len(v)} p50 {pct(v, 0.5)} ms p95 {pct(v, 0.95)} ms", flush=True)
     token = issue_token(ServiceSettings(), Role.MUNICIPALITY, region="99", municipality=mun)
     auth = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=system.url("indicators"), headers=auth) as c:
@@ -111,6 +126,7 @@ def measure_on(system: Any, seconds: float, size: str) -> dict[str, Any]:
         "web_upstream_table_p95_ms": pct(table, 0.95),
         "web_upstream_roadmap_p95_ms": pct(plan, 0.95),
         "web_upstream_vpr_tasks_p95_ms": pct(tasks, 0.95),
+        "web_timed_out": dict(TIMED_OUT),
         "web_region": f"{size} demo region ({len(system.info.schools)} schools;"
         f" the card over the {len(schools)} schools of {mun})",
     }

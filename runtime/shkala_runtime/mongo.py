@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pymongo import AsyncMongoClient
@@ -41,3 +41,19 @@ async def bulk_update(
     """``bulk_write`` of update/upsert operations, ``per_command`` statements per command."""
     for i in range(0, len(ops), per_command):
         await collection.bulk_write(list(ops[i : i + per_command]), ordered=False)
+
+
+async def find_each(
+    collection: AsyncCollection,
+    field: str,
+    values: Iterable[Any],
+    query: Mapping[str, Any] | None = None,
+    projection: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """The documents whose ``field`` is one of ``values`` (and match ``query``), one equality
+    find per value. FerretDB 1.24 cannot push ``$in`` down to PostgreSQL (ADR 0002, trap 3):
+    a ``$in`` of 3 ids reads and decodes the whole collection, an equality uses its index."""
+    out: list[dict[str, Any]] = []
+    for value in dict.fromkeys(values):  # each once, in order
+        out += [d async for d in collection.find({**(query or {}), field: value}, projection)]
+    return out

@@ -19,7 +19,7 @@ from shkala_contracts.events.indicators import (
     RiskList,
     Scope,
 )
-from shkala_runtime.mongo import bulk_update
+from shkala_runtime.mongo import bulk_update, find_each
 
 VALUES = "plan_indicator_values"
 MEMBERSHIP = "plan_list_membership"
@@ -73,18 +73,19 @@ class IndicatorValues:
     async def values_for(
         self, schools: Iterable[str], periods: Iterable[str]
     ) -> dict[tuple[str, str, str], float]:
-        cursor = self.values.find(
-            {"school": {"$in": list(schools)}, "period": {"$in": list(periods)}}
-        )
+        found: list[dict[str, Any]] = []
+        wanted = list(schools)
+        for period in dict.fromkeys(periods):
+            found += await find_each(self.values, "school", wanted, {"period": period})
         return {
             (d["school"], d["indicator"], d["period"]): float(d["value"])
-            async for d in cursor
+            for d in found
             if d.get("value") is not None
         }
 
     async def membership_for(self, schools: Iterable[str]) -> list[tuple[str, str, str, str]]:
-        cursor = self.membership.find({"school": {"$in": list(schools)}})
-        return [(d["school"], d["list"], d["period"], d["change"]) async for d in cursor]
+        found = await find_each(self.membership, "school", schools)
+        return [(d["school"], d["list"], d["period"], d["change"]) for d in found]
 
     async def cited_for(
         self, period: str, schools: Iterable[str] | None = None
@@ -92,10 +93,10 @@ class IndicatorValues:
         """The school values of one period (all schools, or those named) with what a proposal
         cites: value, numerator, denominator, definition version (absent on values stored
         before they were kept)."""
-        query: dict[str, Any] = {"period": period}
-        if schools is not None:
-            query["school"] = {"$in": list(schools)}
-        return [{k: v for k, v in d.items() if k != "_id"} async for d in self.values.find(query)]
+        return [
+            {k: v for k, v in d.items() if k != "_id"}
+            for d in await _of_period(self.values, period, schools)
+        ]
 
     async def lists_for(
         self, period: str, schools: Iterable[str] | None = None
@@ -103,12 +104,18 @@ class IndicatorValues:
         """The list records of the period (lists are decided per period: a school entered
         in an earlier year is not on this year's list unless this year says so): school,
         list, period, change, reasons."""
-        query: dict[str, Any] = {"period": period}
-        if schools is not None:
-            query["school"] = {"$in": list(schools)}
         return [
-            {k: v for k, v in d.items() if k != "_id"} async for d in self.membership.find(query)
+            {k: v for k, v in d.items() if k != "_id"}
+            for d in await _of_period(self.membership, period, schools)
         ]
+
+
+async def _of_period(
+    coll: AsyncCollection, period: str, schools: Iterable[str] | None
+) -> list[dict[str, Any]]:
+    if schools is None:
+        return [d async for d in coll.find({"period": period})]
+    return await find_each(coll, "school", schools, {"period": period})
 
 
 def listed_function(records: list[tuple[str, str, str, str]]) -> Callable[[str, str], bool]:
@@ -136,8 +143,7 @@ async def _keep_newest(coll: AsyncCollection, docs: dict[str, dict[str, Any]]) -
     if not docs:
         return
     stored = {
-        d["_id"]: d["version"]
-        async for d in coll.find({"_id": {"$in": list(docs)}}, {"version": 1})
+        d["_id"]: d["version"] for d in await find_each(coll, "_id", docs, None, {"version": 1})
     }
     updates = [
         UpdateOne({"_id": k, "version": {"$lt": d["version"]}}, {"$set": d})
