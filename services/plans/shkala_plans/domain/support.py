@@ -8,7 +8,7 @@ The network-pair and list-dynamics shares are indicators' (its ``GET /support-in
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,12 +48,13 @@ class Share:
     denominator: int
     value: float | None
     given: tuple[str, ...]
-    """The listed schools given a recommendation."""
+    """The schools counted (given a recommendation; reached by a measure)."""
     not_given: tuple[str, ...]
 
 
 def recommended_share(listed: Set[str], recommended: Set[str]) -> Share:
-    """Of the ``listed`` schools, those ``recommended`` (a recommendation of the period)."""
+    """Of the ``listed`` schools, those ``recommended`` (a recommendation of the period); also
+    the share of any set of schools reached by another (``staff_measures_share``)."""
     given = sorted(listed & recommended)
     n, d = len(given), len(listed)
     return Share(
@@ -65,4 +66,58 @@ def recommended_share(listed: Set[str], recommended: Set[str]) -> Share:
     )
 
 
-__all__ = ["RECOMMENDED_SHARE", "SUPPORT_LISTS", "Share", "recommended_share"]
+STAFFING_INDICATORS = ("understaffed", "staffing_fill_share")
+"""The catalogue's staffing indicators: a measure linked to one is a staffing measure."""
+
+STAFF_MEASURES_SHARE: dict[str, Any] = {
+    "id": "support_staff_shortage_measures_share",
+    "name": {
+        "ru": "Меры поддержки при дефиците педагогических кадров: доля неукомплектованных школ",
+        "en": "Staff-shortage measures: share of understaffed schools they reach",
+    },
+    "numerator": (
+        "неукомплектованные школы (показатель understaffed = 1 за период), на которые"
+        " направлена хотя бы одна мера этого периода (базовый период = период), связанная с"
+        " кадровым показателем (understaffed, staffing_fill_share); сами меры — списком"
+        " («количество мер … с указанием вида»: название меры)"
+    ),
+    "denominator": "неукомплектованные школы (understaffed = 1 за период)",
+    "unit": "percent",
+    "better": "up",
+    "sources": {
+        "formula": (
+            "seed 002_2937984b5dfd35f2.txt: задача 3 — «Наличие мер поддержки в решении проблем"
+            " с дефицитом педагогических кадров в школе … количество мер поддержки … с указанием"
+            " вида»"
+        ),
+        "departure": (
+            "regional setting, not in the seeds: the seed counts the measures; Shkala also"
+            " gives the share of understaffed schools they reach"
+        ),
+    },
+}
+
+
+def staff_measures_share(
+    understaffed: Set[str], measures: Iterable[Mapping[str, Any]]
+) -> tuple[Share, list[dict[str, Any]]]:
+    """Of the ``understaffed`` schools, those a staffing measure targets; and the measures
+    (each measure: ``id``, ``title``, ``target_schools``, ``indicator_ids``)."""
+    staffing = [
+        {"id": m["id"], "title": m["title"], "target_schools": sorted(m["target_schools"])}
+        for m in measures
+        if set(m.get("indicator_ids") or ()) & set(STAFFING_INDICATORS)
+    ]
+    reached = {s for m in staffing for s in m["target_schools"]}
+    return recommended_share(understaffed, reached), staffing
+
+
+__all__ = [
+    "RECOMMENDED_SHARE",
+    "STAFFING_INDICATORS",
+    "STAFF_MEASURES_SHARE",
+    "SUPPORT_LISTS",
+    "Share",
+    "recommended_share",
+    "staff_measures_share",
+]

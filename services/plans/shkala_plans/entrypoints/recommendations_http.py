@@ -140,7 +140,8 @@ async def evaluate_measure(measure_id: str, who: CurrentPrincipal, d: DepsDep) -
 
 @router.get(
     "/support-indicators",
-    summary="Seed 002's support indicator of recommendations: the ШНОР/ШНСУ schools given one",
+    summary="Seed 002's support indicators plans counts: ШНОР/ШНСУ schools given a "
+    "recommendation; staff-shortage measures and the understaffed schools they reach",
 )
 async def support_indicators(
     who: CurrentPrincipal,
@@ -149,8 +150,9 @@ async def support_indicators(
     municipality_id: OrgUnitFilter = None,
 ) -> dict[str, Any]:
     """The share of the schools on ШНОР or ШНСУ in the period given a targeted
-    recommendation for it, with the schools counted (the network-pair and list-dynamics
-    shares are the indicators service's ``GET /support-indicators``)."""
+    recommendation for it, and the staff-shortage measures of the period with the share of
+    understaffed schools they reach, with the schools counted (the network-pair and
+    list-dynamics shares are the indicators service's ``GET /support-indicators``)."""
     return await support.support_indicators(d, who, period, municipality_id)
 
 
