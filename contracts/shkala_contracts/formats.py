@@ -343,6 +343,7 @@ FORMATS: dict[str, UploadFormat] = {
             Column("Код наставника", "mentor_id", example="T-0007"),
             Column("Код наставляемого", "mentee_id", example="T-0042"),
             Column("Школа наставника", "mentor_school_id", required=False, example="sch-0002"),
+            school_refs=("mentor_school_id",),  # the mentor's school is tenant-checked too
         ),
         _fmt(
             "principals",
