@@ -119,6 +119,13 @@ async def take_measure(
     return {"id": m.id, "version": m.version, **m.taken.model_dump(mode="json")}
 
 
+@router.get("/measures", summary="The measures in the caller's tenant (a municipality's)")
+async def list_measures(
+    who: CurrentPrincipal, d: DepsDep, municipality_id: OrgUnitFilter = None
+) -> list[dict[str, Any]]:
+    return await measures.list_measures(d, who, municipality=municipality_id)
+
+
 @router.get("/measures/{measure_id}")
 async def get_measure(measure_id: str, who: CurrentPrincipal, d: DepsDep) -> dict[str, Any]:
     m, ev = await measures.get_measure(d, who, measure_id)

@@ -8,7 +8,7 @@ A measure's status lifecycle is ``responsibles.change_measure_status``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from shkala_contracts.events.indicators import IndicatorValueChanged, ListMembershipChanged
 from shkala_contracts.events.plans import Better
@@ -186,3 +186,20 @@ async def on_indicator_events(
         ):
             done.append(doc["_id"])
     return done
+
+
+async def list_measures(
+    deps: Deps, who: Principal, *, municipality: str | None = None
+) -> list[dict[str, Any]]:
+    """The measures in the caller's tenant (a municipality's, when asked): their index
+    entries — id, title, direction, target schools, periods, status."""
+    query = tenancy.scoped_query(who, Measure.kind, municipality=municipality)
+    fields: tuple[str, ...] = ("municipality", "title", "direction", "target_schools")
+    fields += ("indicator_ids", "baseline_period", "evaluation_period", "status")
+    return sorted(
+        (
+            {"id": x["_id"], **{k: x.get(k) for k in fields}}
+            for x in await deps.store.index_find(query)
+        ),
+        key=lambda m: m["id"],
+    )

@@ -115,3 +115,29 @@ async def test_staff_shortage_measures_reach_the_understaffed_schools_they_targe
         i["id"]: i for i in (await support.support_indicators(deps, OTHER_MUN, P))["indicators"]
     }
     assert other["support_staff_shortage_measures_share"]["denominator"] == 0  # m2: none
+
+
+async def test_a_municipality_lists_its_own_measures_only():
+    from shkala_plans.domain.periods import NotAllowed
+    from shkala_plans.service_layer import measures
+
+    deps = await region()
+    for mun, school in (("m1", "s1"), ("m2", "s4")):
+        await measures.take_measure(
+            deps,
+            REGION,
+            region="r",
+            municipality=mun,
+            title=f"Мера {mun}",
+            direction=Direction.LOW_RESULTS,
+            target_schools=(school,),
+            indicators=[("vpr_mark2_share_math", None)],
+            baseline_period=P,
+            evaluation_period="2026/27",
+        )
+    assert [m["title"] for m in await measures.list_measures(deps, MUN)] == ["Мера m1"]
+    only = await measures.list_measures(deps, REGION, municipality="m2")
+    assert [(m["title"], m["target_schools"]) for m in only] == [("Мера m2", ["s4"])]
+    assert len(await measures.list_measures(deps, REGION)) == 2
+    with pytest.raises(NotAllowed):  # a 403 at the edge
+        await measures.list_measures(deps, MUN, municipality="m2")

@@ -263,24 +263,8 @@ def roadmap_rows(roadmap: dict[str, Any], today: dt.date, soon_days: int) -> dic
 
 async def measures_of(api: Reader, mun: str) -> list[dict[str, Any]]:
     """Every measure of a municipality with its evaluation (baseline and evaluation values)."""
-    cycles = await asyncio.gather(
-        *(
-            api.get("plans", f"/cycle/{mun}/{d}")
-            for d in (
-                "assessment",
-                "low_results",
-                "talents",
-                "career",
-                "objectivity",
-                "principals",
-                "teacher_development",
-                "methodical_work",
-                "upbringing",
-            )
-        )
-    )
-    ids = [m["id"] for c in cycles for m in c.get("measures", [])]
-    measures = await asyncio.gather(*(api.get("plans", f"/measures/{i}") for i in ids))
+    listed = await api.get("plans", "/measures", municipality_id=mun)
+    measures = await asyncio.gather(*(api.get("plans", f"/measures/{m['id']}") for m in listed))
     return list(measures)
 
 

@@ -53,8 +53,8 @@ def site() -> Iterator[tuple[TestClient, list[tuple[str, str, Any, dict[str, Any
             return httpx.Response(200, json=UNITS)
         if path == "/catalogue":
             return httpx.Response(200, json={"indicators": [], "lists": []})
-        if path.startswith("/cycle/"):
-            return httpx.Response(200, json={"measures": [], "effectiveness": []})
+        if path == "/measures":
+            return httpx.Response(200, json=[])
         if path == "/recommendations":
             return httpx.Response(200, json=[])
         if path == "/proposals":

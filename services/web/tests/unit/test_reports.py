@@ -110,20 +110,7 @@ def answers() -> dict[tuple[str, str], Any]:
                 },
             ],
         },
-        **{
-            ("plans", f"/cycle/mo-1/{d}"): {"measures": []}
-            for d in (
-                "assessment",
-                "low_results",
-                "talents",
-                "career",
-                "objectivity",
-                "principals",
-                "teacher_development",
-                "methodical_work",
-                "upbringing",
-            )
-        },
+        ("plans", "/measures"): [],
     }
 
 
