@@ -146,19 +146,22 @@ async def test_half_year_periods(test_settings: ServiceSettings) -> None:
             transport=httpx.ASGITransport(app=svc.app), base_url="http://t",
             headers={"Authorization": f"Bearer {token}"}, timeout=60,
         ) as http:  # fmt: skip
-            # every topic's facts stored (they arrive independently): each dated indicator a
-            # half will show has its year's value in the table
-            shown = {
-                s: {i for h in (H1, H2) for i, v in expected(reg, [s], h).items() if v is not None}
-                for s in SCHOOLS["m1"]
-            }
-
+            # every topic's facts stored (they arrive independently, and a year's value
+            # shows as soon as one fact of it is in): wait until both halves' roll-ups have
+            # every expected figure (a wrong figure keeps waiting and fails the test)
             async def ready() -> bool:
-                t = (await http.get("/municipalities/m1/table", params={"period": Y1})).json()
-                rows = {r["school_id"]: r["values"] for r in t["rows"]}
-                return all(
-                    rows.get(s, {}).get(i) is not None for s, ids in shown.items() for i in ids
-                )
+                for key, half in (("2025/26-H1", H1), ("2025/26-H2", H2)):
+                    r = await http.get("/municipalities/m1/half-year", params={"period": key})
+                    if r.status_code != 200:
+                        return False
+                    rolled = {e["indicator_id"]: e["value"] for e in r.json()["roll_up"]}
+                    for ind, want in expected(reg, SCHOOLS["m1"], half).items():
+                        got = rolled.get(ind)
+                        if (got is None) != (want is None) or (
+                            want is not None and abs(got - want) > 1e-5
+                        ):
+                            return False
+                return True
 
             await wait_for(ready, within=120)
             answers = {}
