@@ -260,11 +260,29 @@ async def region_summary(
     principal: CurrentPrincipal,
     period: Annotated[str, Query(examples=["2025/26"])],
     view: ViewQuery,
+    indicator: Annotated[
+        list[str] | None,
+        Query(
+            description="Roll-ups of these indicators only (repeat the parameter); "
+            "every indicator when absent",
+            examples=[["vpr_mark2_share_math"]],
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     read = _read(request)
     if principal.role is not Role.REGION:
         raise Problem(403, "Forbidden", "the region summary needs a region token", type="forbidden")
-    return answer(request, await viewed(read.region_summary(principal.region, period, view)))
+    known = read.catalogue_of(view.definition_version).by_id()
+    if unknown := [i for i in indicator or () if i not in known]:
+        raise Problem(
+            422,
+            "Unknown indicator",
+            f"indicator={unknown[0]!r}: not in the catalogue",
+            type="validation",
+        )
+    return answer(
+        request, await viewed(read.region_summary(principal.region, period, view, indicator))
+    )
 
 
 @router.get("/lists/{risk_list}", summary="ШНОР / ШНСУ / признаки необъективности, with dynamics")

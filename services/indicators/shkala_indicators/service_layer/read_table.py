@@ -71,8 +71,8 @@ class ReadTable:
         self._ranked = {r.indicators[0] for r in catalogue.lists if r.rule == "lowest"}
         self._lowest: dict[tuple[str, str | None, str], set[str]] = {}
         # what a read computes across a region's schools (the objectivity screening ranks
-        # every school against the region): kept until any value or org unit changes, so a
-        # quiet table answers it once, not once per page
+        # every school against the region, the region's roll-ups): kept until any value, org
+        # unit or monitoring period changes, so a quiet table answers it once, not once a page
         self._derived: dict[Hashable, Any] = {}
         # (school, period) -> (originator version, state) of its monitoring period
         self.periods: dict[tuple[str, str], tuple[int, str]] = {}
@@ -188,6 +188,7 @@ class ReadTable:
         if known is not None and e.originator_version <= known[0]:
             return
         self.periods[key] = (e.originator_version, state.value)
+        self._derived.clear()  # roll-ups carry their schools' approval states
 
     # ------------------------------------------------------------------ queries
     def derived(self, key: Hashable, compute: Callable[[], T]) -> T:

@@ -341,6 +341,24 @@ async def test_generated_region_matches_independent_computation(
             r = await http.get("/region/summary", params={"period": YEARS[1]})
             assert r.status_code == 200
             assert set(r.json()["municipalities"]) == set(reg.municipalities)
+            # a page's few columns: those indicators only, summed over the schools' rows
+            ind = "wellbeing_index"
+            r = await http.get("/region/summary", params={"period": YEARS[1], "indicator": ind})
+            assert r.status_code == 200, r.text
+            for m, schools in reg.municipalities.items():
+                rows = [
+                    expected[k]
+                    for s in schools
+                    if (k := (ind, s, YEARS[1])) in expected and expected[k][1]
+                ]
+                got = r.json()["municipalities"].get(m, {})
+                assert set(got) == ({ind} if rows else set())
+                if rows:
+                    assert got[ind]["numerator"] == pytest.approx(sum(n for n, _ in rows))
+                    assert got[ind]["denominator"] == pytest.approx(sum(d for _, d in rows))
+            r = await http.get("/region/summary", params={"period": YEARS[1], "indicator": "nope"})
+            assert r.status_code == 422
+            assert "nope" in r.json()["detail"]
 
         # 5. derived events: folding membership events gives the lists; values changed
         records = await read_topic(settings, "shkala.indicators.v1")

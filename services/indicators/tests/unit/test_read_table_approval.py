@@ -128,3 +128,46 @@ async def test_answers_carry_each_schools_state() -> None:
     assert table_["municipality"][IND]["approval"]["by_state"]["submitted"] == 1
     one = await read.school_indicator("s2", IND, P, None)
     assert one["approval"] == one["value"]["approval"] == "submitted"
+
+
+async def test_a_kept_region_summary_follows_later_values_and_approvals() -> None:
+    """The live summary is kept between reads of a quiet table; a value or a period event
+    after it is in the next answer (sums written out from the two schools' rows)."""
+    t = table()
+    read = ReadModel(None, CAT, t)
+
+    async def no_freshness(*_: Any) -> dict[str, Any]:
+        return {}
+
+    read.freshness = no_freshness
+    first = await read.region_summary("r", P)
+    assert first["region"][IND]["numerator"] == 2
+    assert first["region"][IND]["denominator"] == 6
+    assert first["approval"]["region"]["approved"] == 0
+    t.fold([d(period(cycle.MonitoringPeriodApproved, "s1", 3), PLANS, 0)])
+    approved = await read.region_summary("r", P)
+    assert approved["approval"]["region"]["approved"] == 1
+    assert approved["region"][IND]["approval"]["approved"] == 1
+    t.fold([d(value("s2", IND, 2, 2, 2), "ev", 2)])  # s2: 1 of 2 → 2 of 2
+    later = await read.region_summary("r", P)
+    assert later["region"][IND]["numerator"] == 3
+    assert later["region"][IND]["denominator"] == 6
+    assert later["municipalities"]["m1"][IND]["numerator"] == 3
+
+
+async def test_a_region_summary_of_named_indicators_only() -> None:
+    t = table()
+    other = "vpr_mark2_share_rus"
+    t.fold([d(value("s1", other, 1, 5, 1), "ev", 3)])
+    read = ReadModel(None, CAT, t)
+
+    async def no_freshness(*_: Any) -> dict[str, Any]:
+        return {}
+
+    read.freshness = no_freshness
+    whole = await read.region_summary("r", P)
+    assert {IND, other} <= set(whole["region"])
+    some = await read.region_summary("r", P, indicators=[other])
+    assert set(some["region"]) == {other}
+    assert set(some["municipalities"]["m1"]) == {other}
+    assert some["list_counts"] == whole["list_counts"]

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from shkala_contracts.events.plans import Better
 from shkala_contracts.vocabulary import AcademicYear, Direction, OrgId
+from shkala_plans.domain.model import EffectivenessEvaluation, Measure
 from shkala_plans.entrypoints.plumbing import Body, DepsDep, region_of
 from shkala_plans.service_layer import cycle_view, measures, recommendations, support
 from shkala_runtime.auth import CurrentPrincipal
@@ -121,14 +122,31 @@ async def take_measure(
 
 @router.get("/measures", summary="The measures in the caller's tenant (a municipality's)")
 async def list_measures(
-    who: CurrentPrincipal, d: DepsDep, municipality_id: OrgUnitFilter = None
+    who: CurrentPrincipal,
+    d: DepsDep,
+    municipality_id: OrgUnitFilter = None,
+    full: Annotated[
+        bool,
+        Query(
+            description="Each measure whole with its evaluation, as `GET /measures/{id}` "
+            "gives it (measures naming a school beyond the caller's reach left out)"
+        ),
+    ] = False,
 ) -> list[dict[str, Any]]:
+    if full:
+        return [
+            _measure(m, ev)
+            for m, ev in await measures.measures_in_full(d, who, municipality=municipality_id)
+        ]
     return await measures.list_measures(d, who, municipality=municipality_id)
 
 
 @router.get("/measures/{measure_id}")
 async def get_measure(measure_id: str, who: CurrentPrincipal, d: DepsDep) -> dict[str, Any]:
-    m, ev = await measures.get_measure(d, who, measure_id)
+    return _measure(*await measures.get_measure(d, who, measure_id))
+
+
+def _measure(m: Measure, ev: EffectivenessEvaluation) -> dict[str, Any]:
     assert m.taken is not None
     return {
         "id": m.id,

@@ -7,6 +7,7 @@ A measure's status lifecycle is ``responsibles.change_measure_status``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -28,7 +29,7 @@ from shkala_plans.service_layer import tenancy
 from shkala_plans.service_layer.indicator_refs import linked_indicators
 from shkala_plans.service_layer.recommendations import PLANNERS
 from shkala_plans.service_layer.services import Deps, execute, load, load_for, new_id
-from shkala_runtime.auth import Principal
+from shkala_runtime.auth import Forbidden, Principal
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -116,6 +117,38 @@ async def get_measure(
     m = await load_measure(deps, who, measure_id)
     ev = await load(deps, EffectivenessEvaluation, EffectivenessEvaluation.id_for(measure_id))
     return m, ev
+
+
+async def measures_in_full(
+    deps: Deps, who: Principal, *, municipality: str | None = None
+) -> list[tuple[Measure, EffectivenessEvaluation]]:
+    """Every measure in the caller's tenant (a municipality's, when asked) with its
+    evaluation, as ``get_measure`` gives each one — one registry lookup for all their target
+    schools (a page of measures asked for each in turn: ~30 ms a measure). A measure naming a
+    school beyond the caller's reach is left out, as ``get_measure`` refuses it."""
+    listed = await list_measures(deps, who, municipality=municipality)
+    loaded = await asyncio.gather(
+        *(
+            asyncio.gather(
+                load(deps, Measure, x["id"]),
+                load(deps, EffectivenessEvaluation, EffectivenessEvaluation.id_for(x["id"])),
+            )
+            for x in listed
+        )
+    )
+    schools = sorted({s for m, _ in loaded if m.taken for s in m.taken.target_schools})
+    known = await deps.orgs.schools(schools)
+    out: list[tuple[Measure, EffectivenessEvaluation]] = []
+    for m, ev in loaded:
+        if m.taken is None:  # listed, then gone (an index is rebuildable, not the truth)
+            continue
+        try:
+            who.require(tenancy.owner_of(m))
+            tenancy.check_reach(who, m.taken.target_schools, known)
+        except Forbidden:
+            continue
+        out.append((m, ev))
+    return out
 
 
 async def evaluate_on_request(

@@ -126,8 +126,16 @@ async def authorize_reach(orgs: OrgRegistry, who: Principal, schools: Iterable[s
     school; its values are not the caller's to see). A school the registry does not hold is
     beyond reach for all but the region."""
     wanted = list(dict.fromkeys(schools))
-    known = await orgs.schools(wanted)
-    units = [Tenant(region=known[s][0], municipality=known[s][1], school=s) for s in known]
+    check_reach(who, wanted, await orgs.schools(wanted))
+
+
+def check_reach(who: Principal, schools: Iterable[str], known: dict[str, tuple[str, str]]) -> None:
+    """``authorize_reach`` with the registry's answer in hand (``known``: school → (region,
+    municipality), from one lookup for the schools of many objects)."""
+    wanted = list(dict.fromkeys(schools))
+    units = [
+        Tenant(region=known[s][0], municipality=known[s][1], school=s) for s in wanted if s in known
+    ]
     authorize(who, units, action="see the values of")
     unknown = [s for s in wanted if s not in known]
     if unknown and who.role is not Role.REGION:

@@ -128,6 +128,10 @@ async def test_measure_on_three_shnor_schools_is_evaluated_effective_automatical
         for ind, (_, base, new) in FIGURES.items():
             for i, school in enumerate(SCHOOLS):
                 assert changes[(school, ind)] == new[i] - base[i]
+        # the municipality's measures whole, in one answer: each as its own page gives it
+        r = await client.get("/measures", headers=h, params={"municipality_id": "m1", "full": 1})
+        assert r.status_code == 200, r.text
+        assert r.json() == [(await client.get(f"/measures/{mid}", headers=h)).json()]
 
         # redelivery changes nothing; the evaluation went out once on the plans topic
         await publish(settings, value_events("2024/25", 1, 2))

@@ -114,6 +114,9 @@ async def test_a_measure_on_a_foreign_school_is_refused_and_so_is_its_evaluation
         assert "changes" not in r.json()  # no baseline or evaluation value of sch-x
         r = await client.get(f"/measures/{legacy.id}", headers=m1)
         assert r.status_code == 403, r.text
+        r = await client.get("/measures", headers=m1, params={"full": "true"})
+        assert r.status_code == 200, r.text
+        assert legacy.id not in {m["id"] for m in r.json()}  # nor in the whole list
         assert await store.count_documents({}) == before  # no evaluation was recorded
         # the region may: the values are in its tenant
         r = await client.post(

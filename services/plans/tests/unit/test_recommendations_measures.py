@@ -221,3 +221,30 @@ async def test_every_listed_school_leaving_the_lists_is_effective_on_request():
     assert ev.latest is not None
     assert ev.latest.verdict.value == "effective"
     assert ev.latest.left_lists == ("s1",)
+
+
+async def test_the_measures_in_full_are_each_as_its_own_answer_within_reach():
+    deps, _ = fake_deps()
+    first = await take(deps)
+    second = await take(deps, title="Методический десант", target_schools=("s3",))
+    deps.values.values[("s3", MATH2, "2024/25")] = 30.0
+    deps.values.values[("s3", MATH2, "2025/26")] = 20.0
+    deps.values.values[("s3", EGE, "2024/25")] = 10.0
+    deps.values.values[("s3", EGE, "2025/26")] = 12.0
+    await measures.evaluate_on_request(deps, MUN, second.id)
+    full = await measures.measures_in_full(deps, MUN, municipality="m1")
+    assert [m.id for m, _ in full] == sorted([first.id, second.id])
+    for m, ev in full:
+        one, one_ev = await measures.get_measure(deps, MUN, m.id)
+        assert (m.taken, m.version) == (one.taken, one.version)
+        assert ev.latest == one_ev.latest
+    assert dict((m.id, ev.latest is not None) for m, ev in full) == {
+        first.id: False,
+        second.id: True,
+    }
+    assert await measures.measures_in_full(deps, OTHER_MUN) == []
+    # s2 moves to m2: the first measure now names a school beyond m1's reach
+    deps.orgs.school["s2"] = "m2"
+    with pytest.raises(Forbidden):
+        await measures.get_measure(deps, MUN, first.id)
+    assert [m.id for m, _ in await measures.measures_in_full(deps, MUN)] == [second.id]

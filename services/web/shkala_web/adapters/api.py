@@ -94,7 +94,10 @@ class Api:
         return response
 
     async def get(self, service: str, path: str, **params: Any) -> Any:
-        query: list[tuple[str, Any]] = [(k, v) for k, v in params.items() if v is not None]
+        query: list[tuple[str, Any]] = []
+        for k, v in params.items():  # a list is a repeated parameter (?indicator=a&indicator=b)
+            query += [(k, x) for x in v] if isinstance(v, list | tuple) else [(k, v)]
+        query = [(k, v) for k, v in query if v is not None]
         if service == "indicators" and self.after:
             query += [("after", a) for a in self.after] + [("wait_ms", 2000)]
         response = await self.request(service, "GET", path, params=query)

@@ -121,22 +121,31 @@ async def measures(request: Request, user: CurrentUser) -> Response:
         if p.municipality
         else [u["id"] for u in units if u["kind"] == "municipality"]
     )
-    found = []
-    if p.role is not Role.SCHOOL:
-        for some in await asyncio.gather(*(pages.measures_of(api, m) for m in muns)):
-            found += some
-    recs = await api.get("plans", "/recommendations")
-    cat = await catalogue_cache(request).get(api)
     period = await choose_period(request, api, user)
     school = request.query_params.get("school")
+
+    async def measures_found() -> list[dict[str, Any]]:
+        if p.role is Role.SCHOOL:
+            return []
+        found = await asyncio.gather(*(pages.measures_of(api, m) for m in muns))
+        return [m for some in found for m in some]
+
+    async def card() -> dict[str, Any] | None:
+        return await api.get("indicators", f"/schools/{school}") if school else None
+
+    # the page's reads are independent of one another: asked at once, not in turn
+    found, recs, cat, shown, card_ = await asyncio.gather(
+        measures_found(),
+        api.get("plans", "/recommendations"),
+        catalogue_cache(request).get(api),
+        _pending_proposals(api, user, period, school),
+        card(),
+    )
     at_risk: list[dict[str, object]] = []
-    if school:
-        card = await api.get("indicators", f"/schools/{school}")
-        for i in card["indicators"]:
-            now = next((v for v in i["trend"] if v["period"] == period), None)
-            if now and now.get("at_risk"):
-                at_risk.append({**i, "now": now})
-    shown = await _pending_proposals(api, user, period, school)
+    for i in (card_ or {}).get("indicators", []):
+        now = next((v for v in i["trend"] if v["period"] == period), None)
+        if now and now.get("at_risk"):
+            at_risk.append({**i, "now": now})
     return render(
         request,
         "measures.html",

@@ -29,16 +29,16 @@ async def _gather(request: Request, period: str | None) -> dict[str, Any]:
     cat = await catalogue_cache(request).get(api)
     periods = recent_periods(dt.date.today(), 4)
     chosen = period if period in periods else None
+    columns = Catalogue.key_columns(cat)
     summary: dict[str, Any] = {}
     for p in [chosen] if chosen else periods:
-        summary = await api.get("indicators", "/region/summary", period=p)
+        summary = await api.get("indicators", "/region/summary", period=p, indicator=columns)
         if summary.get("region") or chosen:
             chosen = p
             break
     units = (await api.get("indicators", "/org-units"))["units"]
     names = {u["id"]: u.get("name") or u["id"] for u in units}
     n = settings.web_public_min_group
-    columns = Catalogue.key_columns(cat)
     by_id = Catalogue.by_id(cat)
 
     def unit(c: str) -> str | None:

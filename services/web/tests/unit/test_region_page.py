@@ -42,6 +42,10 @@ APPROVED = {
 }
 
 
+ASKED: list[list[str]] = []
+"""The ``indicator`` parameters of each region summary asked for."""
+
+
 def services(request: httpx.Request) -> httpx.Response:
     path, q = request.url.path, request.url.params
     if path == "/org-units":
@@ -49,6 +53,7 @@ def services(request: httpx.Request) -> httpx.Response:
     if path == "/catalogue":
         return httpx.Response(200, json=CAT)
     if path == "/region/summary":
+        ASKED.append(q.get_list("indicator"))
         if q.get("period") != "2025/26":
             return httpx.Response(200, json={"region": {}, "municipalities": {}, "list_counts": {}})
         return httpx.Response(200, json=APPROVED if q.get("basis") == "approved" else LIVE)
@@ -86,3 +91,13 @@ def test_approved_figures_beside_live_ones_with_the_count_of_approved_schools(
     assert total, page
     assert "62,5 %" in total.group(1)
     assert "утв. 25,0 %" in total.group(1)
+
+
+def test_the_summaries_are_asked_for_the_pages_columns_only(client: TestClient) -> None:
+    """The region summary of the whole catalogue was ~800 KB on the typical region; the page
+    shows the columns the list rules look at."""
+    ASKED.clear()
+    client.get("/login/dev/region")
+    assert client.get("/region?period=2025/26").status_code == 200
+    assert len(ASKED) == 3  # live, approved, the year before
+    assert all(a == ["vpr2"] for a in ASKED)
