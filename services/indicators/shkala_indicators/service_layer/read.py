@@ -8,8 +8,8 @@ import contextlib
 import datetime as dt
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Collection
-from typing import Any
+from collections.abc import Awaitable, Callable, Collection, Hashable
+from typing import Any, TypeVar, cast
 
 from shkala_indicators.adapters.store import Generation, Pointer, merge_checkpoints, unpack
 from shkala_indicators.domain.catalogue import Catalogue
@@ -35,7 +35,9 @@ VALUE_FIELDS = (
     "updated_at",
 )
 WAIT_MS_DEFAULT, WAIT_MS_MAX = 2000, 10000
-FACTS_KEPT = 64  # (schools, period) fact lists kept between reads: a municipality's schools
+KEPT = 160  # answers kept between reads (fact lists, ВПР tasks): a municipality's schools, each
+# asked for by the card, its ВПР section, plans' proposals and «как посчитано»
+T = TypeVar("T")
 
 
 def previous_period(period: str) -> str:
@@ -76,7 +78,7 @@ class ReadModel:
         self._progressed = progressed
         self._checkpoints: tuple[float, dict[str, Any]] | None = None
         self._teachers: tuple[float, dict[str, list[dict[str, Any]]]] | None = None
-        self._facts: OrderedDict[Any, tuple[Any, list[dict[str, Any]]]] = OrderedDict()
+        self._kept: OrderedDict[Hashable, tuple[Any, Any]] = OrderedDict()
         self._lock = asyncio.Lock()  # one refresh at a time, however many readers wait
         self._described = {ind.id: ind.describe() for ind in catalogue.indicators}
         self.views = Views(self)  # as_of, earlier definitions, approved basis (ADR 0010)
@@ -182,20 +184,38 @@ class ReadModel:
         # proposals, then «как посчитано»): kept while the projection applied nothing new —
         # the stamp (every partition's position) is read before the facts, so a reply is
         # never older than the freshness it is filed under.
-        done = await self.checkpoints()
-        stamp = (done.get("generation"), tuple(sorted(done.get("positions", {}).items())))
         key = (tuple(schools), period, tuple(sorted(types)) if types is not None else None)
-        kept = self._facts.get(key)
-        if kept is not None and kept[0] == stamp:
-            self._facts.move_to_end(key)
-            return kept[1]
-        gen = await self.gen()
-        found = await gen.current_facts(schools, period, types)
-        rows = [compact(f["data"], f["type"]) for f in found]
-        self._facts[key] = (stamp, rows)
-        while len(self._facts) > FACTS_KEPT:
-            self._facts.popitem(last=False)
-        return rows
+
+        async def read() -> list[dict[str, Any]]:
+            gen = await self.gen()
+            found = await gen.current_facts(schools, period, types)
+            return [compact(f["data"], f["type"]) for f in found]
+
+        return await self.kept(("facts", key), read, with_table=False)
+
+    async def kept(
+        self, key: Hashable, compute: Callable[[], Awaitable[T]], *, with_table: bool = True
+    ) -> T:
+        """``compute()``, kept under ``key`` while the projection applied nothing new (and,
+        ``with_table``, the read table folded nothing new: values, org units, periods, the
+        planned-result mapping). The stamp is read before computing, so a kept answer is never
+        older than the freshness it is filed under. Callers must not change what they get."""
+        done = await self.checkpoints()
+        stamp: tuple[Any, ...] = (
+            done.get("generation"),
+            tuple(sorted(done.get("positions", {}).items())),
+        )
+        if with_table:
+            stamp += (tuple(sorted(self.table.positions.items())),)
+        found = self._kept.get(key)
+        if found is not None and found[0] == stamp:
+            self._kept.move_to_end(key)
+            return cast(T, found[1])
+        value = await compute()
+        self._kept[key] = (stamp, value)
+        while len(self._kept) > KEPT:
+            self._kept.popitem(last=False)
+        return value
 
     async def org(self, unit_id: str) -> dict[str, Any] | None:
         return self.table.org.get(unit_id)

@@ -27,6 +27,17 @@ class Analyses:
     async def vpr_tasks(
         self, schools: list[str], period: str, class_label: str | None
     ) -> dict[str, Any]:
+        # the card's ВПР section, plans' proposals and the note ask the same school in turn:
+        # worked out once per change of the facts or the planned-result mapping
+        body = await self.read.kept(
+            ("vpr_tasks", tuple(schools), period, class_label),
+            lambda: self._vpr_tasks(schools, period, class_label),
+        )
+        return {**body, "freshness": await self.read.freshness()}
+
+    async def _vpr_tasks(
+        self, schools: list[str], period: str, class_label: str | None
+    ) -> dict[str, Any]:
         facts = await self.read.current_facts(schools, period, ASSESSMENT_ONLY)
         rates = task_success(facts, class_label)
         threshold = float(self.catalogue.parameters.get("vpr_task_success_threshold", 50))
@@ -55,7 +66,6 @@ class Analyses:
             ),
             "tasks": rows,
             "deficits": [r for r in rows if r["deficit"]],
-            "freshness": await self.read.freshness(),
         }
 
     async def rating(

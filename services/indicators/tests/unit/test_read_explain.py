@@ -4,12 +4,15 @@ test_read_views: s1 has ВПР maths marks 2, 4, 4, 5; s2 2, 3; s3 4, 5 — coun
 from __future__ import annotations
 
 import types
+from typing import Any
 
 import pytest
 from test_read_table import P
-from test_read_views import MATH, World, no_freshness
+from test_read_views import MATH, T0, T1, T2, World, at, no_freshness, result
 
+from shkala_contracts.events.reference import VprTaskPlannedResult
 from shkala_indicators.adapters.store import Generation
+from shkala_indicators.service_layer.read_analyses import Analyses
 from shkala_indicators.service_layer.read_explain import Explanations, UnknownList
 
 
@@ -103,3 +106,53 @@ async def test_facts_read_again_are_the_kept_ones_until_the_projection_moves(
     after = await world.read.current_facts(["s1"], P)
     assert world.pages.scans == scans + 1
     assert sum(1 for f in after if f.get("mark") == 2) == 6
+
+
+def with_tasks(fact: dict[str, Any], tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {**fact, "data": {**fact["data"], "tasks": tasks}}
+
+
+async def test_vpr_tasks_are_kept_until_the_facts_or_the_planned_result_mapping_move(
+    world: World,
+) -> None:
+    """The card's ВПР section, plans' proposals and the note ask one school's ВПР tasks in
+    turn: worked out once while nothing moves; a new fact or a planned-result mapping is in
+    the next answer."""
+    positions = {"facts|0": 10}
+
+    async def checkpoints() -> list[dict[str, object]]:
+        return [{"positions": dict(positions)}]
+
+    world.pages.checkpoints = checkpoints  # type: ignore[method-assign]
+    world.read._checkpoints = None
+    tasks = [
+        {"task": "1", "points": 0, "max_points": 1},
+        {"task": "2", "points": 1, "max_points": 1},
+    ]
+    world.pages.add("s3", P, 0, [with_tasks(result("s3", 9, 3, T0, 50), tasks)])
+    analyses = Analyses(world.read)
+    first = await analyses.vpr_tasks(["s3"], P, None)
+    # task 1: 0 of 1 point → 0 %, a deficit below the 50 % threshold; task 2: 1 of 1 → 100 %
+    assert [(r["task"], r["rate"], r["deficit"]) for r in first["tasks"]] == [
+        ("1", 0.0, True),
+        ("2", 100.0, False),
+    ]
+    assert first["mapping"] == "missing"
+    again = await analyses.vpr_tasks(["s3"], P, None)
+    assert again["tasks"] is first["tasks"]  # kept: not worked out again
+    # the mapping of task 1 arrives on the reference topic (the read table folds it)
+    mapped = VprTaskPlannedResult(
+        academic_year=P, subject="математика", grade=5, task="1",
+        planned_result_code="1.1", planned_result="действия с дробями",
+    )  # fmt: skip
+    world.table.fold([at(mapped, "shkala.reference.v1", 0, T1)])
+    after = await analyses.vpr_tasks(["s3"], P, None)
+    assert after["mapping"] != "missing"
+    assert after["tasks"][0]["planned_results"][0]["text"] == "действия с дробями"
+    # a new fact at a later position: the next answer is worked out from it
+    one = [{"task": "1", "points": 1, "max_points": 1}]
+    world.pages.add("s3", P, 0, [with_tasks(result("s3", 10, 5, T2, 60), one)])
+    positions["facts|0"] = 20
+    world.read._checkpoints = None
+    latest = await analyses.vpr_tasks(["s3"], P, None)
+    assert latest["tasks"][0]["rate"] == 50.0  # task 1: 1 of 2 points

@@ -188,8 +188,9 @@ async def list_proposals(
         if p.id in decided:
             continue
         rows.append({**p.describe(), "status": "pending", "version": 0})
-    for pid in sorted(decided):
-        rows.append((await load(deps, ProposalDecision, pid)).describe())
+    if status != "pending":  # a decision is never pending: not read when only those are asked
+        for pid in sorted(decided):
+            rows.append((await load(deps, ProposalDecision, pid)).describe())
     if status is not None:
         rows = [r for r in rows if r["status"] == status]
     at_risk = sorted({p.school for p in proposals})
