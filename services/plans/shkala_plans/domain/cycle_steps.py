@@ -10,6 +10,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from shkala_contracts.vocabulary import ACADEMIC_YEAR_RE
+from shkala_plans.domain.model import FieldRefused
 from shkala_plans.domain.proposals import Definition, TaskDeficit
 
 WEAKEST_TASKS = 5
@@ -25,6 +27,21 @@ def academic_year(day: dt.date) -> str:
     """``2025/26`` for any day from 1 September 2025 to 31 August 2026."""
     start = day.year if day.month >= 9 else day.year - 1
     return f"{start}/{(start + 1) % 100:02d}"
+
+
+def period_of(period: str | None, today: dt.date) -> str:
+    """The academic year a view is of: the one asked, else the one today falls in."""
+    if period is None:
+        return academic_year(today)
+    m = ACADEMIC_YEAR_RE.match(period)
+    if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+        raise FieldRefused(
+            "Not an academic year",
+            "query.period",
+            period,
+            f"period={period!r}: an academic year like 2025/26 (two consecutive years)",
+        )
+    return period
 
 
 def year_bounds(period: str) -> tuple[dt.date, dt.date]:
@@ -184,6 +201,28 @@ def coverage(period: str, schools: Iterable[str], states: Mapping[str, str]) -> 
         "not_submitted": groups["not_submitted"],
         "summary_ru": summary,
     }
+
+
+def coverage_by_year(
+    period_docs: Sequence[Mapping[str, Any]], registered: Sequence[str], year: str
+) -> list[dict[str, Any]]:
+    """Monitoring coverage per year from the period records (index documents: school,
+    period, state, approved) of the schools viewed; the year viewed is always there, a year
+    nobody reported is all «не представлено»."""
+    out: dict[str, dict[str, Any]] = {}
+    states: dict[str, dict[str, str]] = {year: {}}
+    for d in sorted(period_docs, key=lambda d: (d.get("period") or "", d.get("school") or "")):
+        c = out.setdefault(
+            d["period"], {"period": d["period"], "by_state": {}, "schools": {}, "approved": 0}
+        )
+        c["by_state"][d["state"]] = c["by_state"].get(d["state"], 0) + 1
+        c["schools"][d["school"]] = d["state"]
+        c["approved"] += 1 if d.get("approved") else 0
+        states.setdefault(d["period"], {})[d["school"]] = d["state"]
+    for p in sorted(states):
+        c = out.setdefault(p, {"period": p, "by_state": {}, "schools": {}, "approved": 0})
+        c |= coverage(p, registered, states[p])
+    return [out[p] for p in sorted(out)]
 
 
 def weakest_tasks(

@@ -16,18 +16,18 @@ from dataclasses import asdict
 from typing import Any
 
 from shkala_contracts import Tenant
-from shkala_contracts.vocabulary import ACADEMIC_YEAR_RE, Direction
+from shkala_contracts.vocabulary import Direction
 from shkala_plans.domain.cycle_card import CardStep
 from shkala_plans.domain.cycle_steps import (
     a_year_later,
-    academic_year,
-    coverage,
+    coverage_by_year,
     indicator_targets_of,
+    period_of,
     target_values,
     year_bounds,
 )
 from shkala_plans.domain.deadlines import occurrences
-from shkala_plans.domain.model import FieldRefused, NotFound, Roadmap
+from shkala_plans.domain.model import NotFound, Roadmap
 from shkala_plans.domain.periods import NotAllowed
 from shkala_plans.domain.roster import Roster, people_named
 from shkala_plans.service_layer import cycle_reads
@@ -40,28 +40,15 @@ def _card(card: tuple[CardStep, ...], key: str) -> dict[str, Any] | None:
     return asdict(step) if step else None
 
 
-def _period_of(period: str | None, today: dt.date) -> str:
-    """The academic year the view is of: the one asked, else the one today falls in."""
-    if period is None:
-        return academic_year(today)
-    m = ACADEMIC_YEAR_RE.match(period)
-    if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
-        raise FieldRefused(
-            "Not an academic year",
-            "query.period",
-            period,
-            f"period={period!r}: an academic year like 2025/26 (two consecutive years)",
-        )
-    return period
-
-
 async def _school_of(deps: Deps, who: Principal, municipality: str, school: str) -> None:
     """A school's view names a school of that municipality (else another municipality's
     school would show under this one: its lists and ВПР are not this municipality's)."""
-    placed = (await deps.orgs.schools([school])).get(school)
-    if placed != (who.region, municipality):
-        where = f"belongs to municipality {placed[1]}" if placed else "is not registered"
-        raise NotFound(f"school {school} {where}: it is not a school of {municipality}")
+    if (await deps.orgs.schools([school])).get(school) != (who.region, municipality):
+        # which municipality it is in is not the caller's to learn
+        raise NotFound(
+            f"school {school} is not a school of municipality {municipality} in the org-unit"
+            " registry"
+        )
 
 
 async def direction_cycle(
@@ -75,11 +62,13 @@ async def direction_cycle(
     today: dt.date | None = None,
     card: tuple[CardStep, ...] = (),
 ) -> dict[str, Any]:
+    """The six steps of one direction for a municipality, or for one of its schools
+    (``school``), as of ``period`` (else the academic year ``deps.today()`` falls in)."""
     tenant = Tenant(region=who.region, municipality=municipality, school=school)
     if not who.can_access(tenant):
         raise NotAllowed(f"{school or municipality} is outside the caller's tenant")
     today = today or deps.today()
-    year = _period_of(period, today)
+    year = period_of(period, today)
     if school:
         await _school_of(deps, who, municipality, school)
     base = {"region": who.region, "municipality": municipality}
@@ -214,20 +203,7 @@ async def direction_cycle(
         if (not school or d.get("school") == school) and (not period or d.get("period") == period)
     ]
     registered = [school] if school else await deps.orgs.schools_of(municipality)
-    coverage_of: dict[str, dict[str, Any]] = {}
-    states: dict[str, dict[str, str]] = {year: {}}
-    for d in sorted(period_docs, key=lambda d: (d.get("period") or "", d.get("school") or "")):
-        c = coverage_of.setdefault(
-            d["period"], {"period": d["period"], "by_state": {}, "schools": {}, "approved": 0}
-        )
-        c["by_state"][d["state"]] = c["by_state"].get(d["state"], 0) + 1
-        c["schools"][d["school"]] = d["state"]
-        c["approved"] += 1 if d.get("approved") else 0
-        states.setdefault(d["period"], {})[d["school"]] = d["state"]
-    for p in sorted(states):
-        c = coverage_of.setdefault(p, {"period": p, "by_state": {}, "schools": {}, "approved": 0})
-        c |= coverage(p, registered, states[p])
-    monitoring = [coverage_of[p] for p in sorted(coverage_of)]
+    monitoring = coverage_by_year(period_docs, registered, year)
 
     # the schools the analysis looks at: the municipality's registered schools and any the
     # cycle names (a school at risk with no recommendation yet is the one to find)
