@@ -84,6 +84,21 @@ async def deficits(deps: Deps, schools: dict[str, str]) -> list[dict[str, Any]]:
     return list(await asyncio.gather(*(of(s, p) for s, p in sorted(schools.items()))))
 
 
+MEMBERSHIP_READS_AT_ONCE = 6
+"""List-membership lookups in flight at once: one equality query per school (FerretDB reads
+the whole collection for ``$in``), a municipality's 30 schools in a few rounds."""
+
+
+async def membership(deps: Deps, schools: list[str]) -> list[tuple[str, str, str, str]]:
+    """The ШНОР/ШНСУ records (school, list, period, change) of the schools."""
+    if not schools:
+        return []
+    n = -(-len(schools) // MEMBERSHIP_READS_AT_ONCE)  # schools per lookup
+    parts = [schools[i : i + n] for i in range(0, len(schools), n)]
+    found = await asyncio.gather(*(deps.values.membership_for(p) for p in parts))
+    return [x for part in found for x in part]
+
+
 async def with_targets(deps: Deps, recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Recommendation index documents with their value and target value (documents indexed
     before the index carried them are completed from their events)."""

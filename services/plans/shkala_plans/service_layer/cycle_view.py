@@ -217,7 +217,7 @@ async def direction_cycle(
             | {d["school"] for d in all_periods if d.get("school")}
         )
     )
-    membership = await deps.values.membership_for(schools) if schools else []
+    membership = await cycle_reads.membership(deps, schools)
     latest: dict[tuple[str, str], tuple[str, str]] = {}
     for sch, lst, p, change in membership:
         if period and p > period:
