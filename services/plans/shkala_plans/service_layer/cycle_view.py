@@ -68,6 +68,8 @@ async def direction_cycle(
     if not who.can_access(tenant):
         raise NotAllowed(f"{school or municipality} is outside the caller's tenant")
     today = today or deps.today()
+    if period is not None:
+        period = period_of(period.replace("-", "/"), today)  # 2025-26 as the periods' URLs
     year = period_of(period, today)
     if school:
         await _school_of(deps, who, municipality, school)

@@ -456,6 +456,10 @@ async def test_a_bad_period_is_refused_and_29_february_is_a_day_like_others():
             deps, MUN, municipality="m1", direction=Direction.LOW_RESULTS, period="2025/27"
         )
     assert refused.value.location == "query.period"
+    slug = await cycle_view.direction_cycle(
+        deps, MUN, municipality="m1", direction=Direction.LOW_RESULTS, period="2025-26"
+    )
+    assert (slug["period"], slug["steps"]["monitoring"]["periods"][0]["of"]) == (Y, 4)
     deps.today = lambda: dt.date(2028, 2, 29)
     view = await cycle_view.direction_cycle(
         deps, MUN, municipality="m1", direction=Direction.LOW_RESULTS
