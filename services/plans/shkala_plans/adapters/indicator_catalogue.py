@@ -49,7 +49,8 @@ def parse_catalogue(doc: dict[str, Any]) -> dict[str, Better]:
 
 
 def parse_definitions(doc: dict[str, Any]) -> dict[str, Definition]:
-    """indicator id → what a proposal cites of it (name, direction, threshold)."""
+    """indicator id → what a proposal and the cycle view cite of it (name, direction,
+    threshold, unit, seed 003's target values per year)."""
     out: dict[str, Definition] = {}
     for item in doc.get("indicators", []):
         try:
@@ -61,12 +62,25 @@ def parse_definitions(doc: dict[str, Any]) -> dict[str, Definition]:
         name = item.get("name")
         threshold = item.get("threshold") or {}
         value = threshold.get("value")
+        targets = item.get("targets")
+        targets = targets if isinstance(targets, dict) else {}
+        by_year = targets.get("values")
+        by_year = by_year if isinstance(by_year, dict) else {}
         out[item["id"]] = Definition(
             id=item["id"],
             name_ru=(name.get("ru") if isinstance(name, dict) else None) or item["id"],
             direction=direction,
             risk_if=threshold.get("risk_if"),
             threshold=float(value) if isinstance(value, int | float) else None,
+            unit=item.get("unit") if isinstance(item.get("unit"), str) else None,
+            targets=tuple(
+                sorted(
+                    (str(y), float(v))
+                    for y, v in by_year.items()
+                    if isinstance(v, int | float) and not isinstance(v, bool)
+                )
+            ),
+            target_expected=targets.get("expected") if targets.get("expected") else None,
         )
     return out
 

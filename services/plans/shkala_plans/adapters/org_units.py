@@ -61,6 +61,14 @@ class OrgUnits:
         keys = [f"municipality:{i}" for i in ids]
         return {d["_id"].split(":", 1)[1]: d["region"] for d in await self._find(keys)}
 
+    async def schools_of(self, municipality: str) -> list[str]:
+        """The registered schools of a municipality: one equality query on ``municipality``
+        (only school documents carry it), never an ``$in``."""
+        found = self.units.find({"municipality": municipality}, {"_id": 1})
+        return sorted(
+            [d["_id"].split(":", 1)[1] async for d in found if d["_id"].startswith("school:")]
+        )
+
     async def _find(self, keys: list[str]) -> list[dict[str, Any]]:
         # FerretDB reads the whole collection for ``$in`` (a region's ~450 units: ~15 ms a
         # write or read that names a school); a few ids are one indexed equality each

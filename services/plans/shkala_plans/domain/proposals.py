@@ -53,6 +53,10 @@ class Definition:
     direction: Direction
     risk_if: str | None = None  # "above" | "below"
     threshold: float | None = None
+    unit: str | None = None  # percent | flag | index
+    targets: tuple[tuple[str, float], ...] = ()
+    """Seed 003's target values per academic year (``(("2024/25", 55.0), …)``), if any."""
+    target_expected: str | None = None  # up | down: which way the targets move
 
     def at_risk(self, value: float | None) -> bool:
         if value is None or self.threshold is None:

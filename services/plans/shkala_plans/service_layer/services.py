@@ -166,6 +166,9 @@ def summary(agg: Aggregate) -> dict[str, Any]:
             "direction": t.direction.value,
             "target_schools": list(t.target_schools),
             "indicator_ids": [i.indicator_id for i in t.indicators],
+            "indicators": [
+                {"indicator_id": i.indicator_id, "better": i.better.value} for i in t.indicators
+            ],
             "baseline_period": t.baseline_period,
             "evaluation_period": t.evaluation_period,
             "status": agg.status.value,
@@ -175,6 +178,8 @@ def summary(agg: Aggregate) -> dict[str, Any]:
             "direction": agg.issued.direction.value,
             "period": agg.issued.period,
             "indicator_id": agg.issued.indicator_id,
+            "indicator_value": agg.issued.indicator_value,
+            "target_value": agg.issued.target_value,
             "status": agg.status.value,
         }
     elif isinstance(agg, EffectivenessEvaluation) and agg.latest:

@@ -32,6 +32,8 @@ class OrgRegistry(Protocol):
 
     async def municipalities(self, ids: Iterable[str]) -> dict[str, str]: ...
 
+    async def schools_of(self, municipality: str) -> list[str]: ...
+
 
 class UnknownUnit(DomainError):
     """A unit the registry does not hold (not registered, or not yet seen by plans)."""

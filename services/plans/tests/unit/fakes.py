@@ -234,3 +234,6 @@ class FakeOrgs:
 
     async def municipalities(self, ids: Iterable[str]) -> dict[str, str]:
         return {i: self.region for i in ids if i in self.mun}
+
+    async def schools_of(self, municipality: str) -> list[str]:
+        return sorted(s for s, m in self.school.items() if m == municipality)

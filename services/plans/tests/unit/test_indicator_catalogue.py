@@ -103,3 +103,28 @@ async def test_concurrent_first_lookups_read_the_catalogue_once():
     found = await asyncio.gather(*(c.better("vpr_mark2_share_math") for _ in range(20)))
     assert set(found) == {Better.LOWER}
     assert c.reads == 1
+
+
+def test_definitions_carry_the_catalogues_unit_and_targets_per_year():
+    from shkala_plans.adapters.indicator_catalogue import parse_definitions
+
+    doc = {
+        "indicators": [
+            {
+                "id": "gia_below_min_share",
+                "direction": "low_results",
+                "name": {"ru": "Доля не преодолевших минимум"},
+                "unit": "percent",
+                "threshold": {"risk_if": "above", "value": 10},
+                "targets": {"expected": "down", "values": {"2022/23": 5, "2021/22": 6}},
+            },
+            {"id": "plain", "direction": "talents", "targets": None},
+            {"id": "odd", "direction": "talents", "targets": {"values": {"2021/22": "six"}}},
+        ]
+    }
+    got = parse_definitions(doc)
+    assert got["gia_below_min_share"].targets == (("2021/22", 6.0), ("2022/23", 5.0))
+    assert got["gia_below_min_share"].target_expected == "down"
+    assert got["gia_below_min_share"].unit == "percent"
+    assert got["plain"].targets == ()
+    assert got["odd"].targets == ()  # a figure that is not a number is not a target
