@@ -43,8 +43,29 @@ async def test_recommendation_lifecycle():
         must_exist=False,
     )
     change = recommendations.change_recommendation_status
+    appended = store.appended
     with pytest.raises(REFUSED):  # not the coordinator's direction
         await change(deps, COORD, "recommendation:1", RecommendationStatus.WITHDRAWN, "x")
+    with pytest.raises(REFUSED):  # an executor moves no recommendation
+        await change(deps, EXEC, "recommendation:1", RecommendationStatus.ACCEPTED)
+    assert store.appended == appended
+    # of their own direction: the coordinator withdraws it
+    await execute(
+        deps,
+        Recommendation,
+        "recommendation:2",
+        lambda a: a.decide_issue(
+            region="r",
+            municipality="m1",
+            school="s1",
+            direction=Direction.LOW_RESULTS,
+            period="2025/26",
+            text="t",
+        ),
+        must_exist=False,
+    )
+    got = await change(deps, COORD, "recommendation:2", RecommendationStatus.WITHDRAWN, "дубль")
+    assert got.status is RecommendationStatus.WITHDRAWN
     with pytest.raises(DomainError):  # done before accepted
         await change(deps, SCHOOL, "recommendation:1", RecommendationStatus.DONE, "x")
     rec = await change(deps, SCHOOL, "recommendation:1", RecommendationStatus.ACCEPTED)
@@ -81,6 +102,10 @@ async def test_measure_lifecycle_evaluated_needs_an_evaluation():
         await change(deps, SCHOOL, "measure:1", MeasureStatus.RUNNING)
     with pytest.raises(REFUSED):
         await change(deps, EXEC, "measure:1", MeasureStatus.RUNNING)
+    talents = COORD.model_copy(update={"directions": ("talents",)})
+    with pytest.raises(REFUSED):  # not the coordinator's direction
+        await change(deps, talents, "measure:1", MeasureStatus.RUNNING)
+    assert store.appended == 1
     with pytest.raises(DomainError):
         await change(deps, COORD, "measure:1", MeasureStatus.FINISHED, "x")  # skips running
     await change(deps, COORD, "measure:1", MeasureStatus.RUNNING)
