@@ -27,6 +27,7 @@ from shkala_plans.entrypoints import (
     consumers,
     cycle_http,
     periods_http,
+    plumbing,
     proposals_http,
     recommendations_http,
     roadmaps_http,
@@ -185,7 +186,7 @@ def bootstrap(
 
 
 def _guarded(router: APIRouter) -> APIRouter:
-    guarded = APIRouter(dependencies=[Depends(cycle_http.duty_guard)])
+    guarded = APIRouter(dependencies=[Depends(plumbing.duty_guard)])
     guarded.include_router(router)
     return guarded
 

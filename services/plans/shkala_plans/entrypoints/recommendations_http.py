@@ -1,6 +1,8 @@
-"""HTTP routes of recommendations, measures and their effectiveness, and the short summary of a
-direction's management cycle: parse the request, call one use case of
+"""HTTP routes of recommendations, measures, their lifecycles and effectiveness, and the short
+summary of a direction's management cycle: parse the request, call one use case of
 ``service_layer.recommendations`` / ``measures`` / ``cycle_view``, render the answer.
+Coordinator tokens write only through the ``duty_aware`` routes (their use cases check the
+direction).
 
 A recommendation's or measure's indicator must be in the indicators catalogue (else 422
 naming the field and the value); the direction in which it improves is the catalogue's.
@@ -13,10 +15,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
+from shkala_contracts.events.cycle import MeasureStatus, RecommendationStatus
 from shkala_contracts.events.plans import Better
 from shkala_contracts.vocabulary import AcademicYear, Direction, OrgId
-from shkala_plans.domain.model import EffectivenessEvaluation, Measure
-from shkala_plans.entrypoints.plumbing import Body, DepsDep, region_of
+from shkala_plans.domain.model import EffectivenessEvaluation, Measure, Recommendation
+from shkala_plans.entrypoints.plumbing import Body, DepsDep, duty_aware, region_of
 from shkala_plans.service_layer import cycle_view, measures, recommendations, support
 from shkala_runtime.auth import CurrentPrincipal
 from shkala_runtime.params import OrgUnitFilter
@@ -45,6 +48,7 @@ class RecommendationIn(Body):
 
 
 @router.post("/recommendations", status_code=201, responses=CATALOGUE_DOWN)
+@duty_aware
 async def issue_recommendation(
     body: RecommendationIn, request: Request, who: CurrentPrincipal, d: DepsDep
 ) -> dict[str, Any]:
@@ -70,6 +74,41 @@ async def list_recommendations(
     who: CurrentPrincipal, d: DepsDep, school_id: OrgUnitFilter = None
 ) -> list[dict[str, Any]]:
     return await recommendations.list_recommendations(d, who, school=school_id)
+
+
+class RecommendationStatusIn(Body):
+    expected_version: int | None = Field(default=None, ge=1)
+    status: RecommendationStatus
+    report: str | None = Field(default=None, max_length=20000)
+
+
+def recommendation_view(r: Recommendation) -> dict[str, Any]:
+    assert r.issued is not None
+    return {
+        "id": r.id,
+        "version": r.version,
+        **r.issued.model_dump(mode="json"),
+        "status": r.status.value,
+        "reports": r.reports,
+    }
+
+
+@router.get("/recommendations/{recommendation_id}")
+async def get_recommendation(
+    recommendation_id: str, who: CurrentPrincipal, d: DepsDep
+) -> dict[str, Any]:
+    return recommendation_view(await recommendations.get_recommendation(d, who, recommendation_id))
+
+
+@router.post("/recommendations/{recommendation_id}/status")
+@duty_aware
+async def recommendation_status(
+    recommendation_id: str, body: RecommendationStatusIn, who: CurrentPrincipal, d: DepsDep
+) -> dict[str, Any]:
+    r = await recommendations.change_recommendation_status(
+        d, who, recommendation_id, body.status, body.report, body.expected_version
+    )
+    return recommendation_view(r)
 
 
 # --------------------------------------------------------------------------- measures
@@ -99,6 +138,7 @@ class MeasureIn(Body):
 
 
 @router.post("/measures", status_code=201, responses=CATALOGUE_DOWN)
+@duty_aware
 async def take_measure(
     body: MeasureIn, request: Request, who: CurrentPrincipal, d: DepsDep
 ) -> dict[str, Any]:
@@ -157,10 +197,35 @@ def _measure(m: Measure, ev: EffectivenessEvaluation) -> dict[str, Any]:
 
 
 @router.post("/measures/{measure_id}/evaluate")
+@duty_aware
 async def evaluate_measure(measure_id: str, who: CurrentPrincipal, d: DepsDep) -> dict[str, Any]:
     ev = await measures.evaluate_on_request(d, who, measure_id)
     assert ev.latest is not None
     return ev.latest.model_dump(mode="json")
+
+
+class MeasureStatusIn(Body):
+    expected_version: int | None = Field(default=None, ge=1)
+    status: MeasureStatus
+    report: str | None = Field(default=None, max_length=20000)
+
+
+@router.post("/measures/{measure_id}/status")
+@duty_aware
+async def measure_status(
+    measure_id: str, body: MeasureStatusIn, who: CurrentPrincipal, d: DepsDep
+) -> dict[str, Any]:
+    m = await measures.change_measure_status(
+        d, who, measure_id, body.status, body.report, body.expected_version
+    )
+    assert m.taken is not None
+    return {
+        "id": m.id,
+        "version": m.version,
+        "title": m.taken.title,
+        "status": m.status.value,
+        "reports": m.reports,
+    }
 
 
 @router.get(

@@ -2,7 +2,8 @@
 call one use case of ``service_layer.roadmaps``, render the answer.
 
 Every route authenticates (bearer JWT) and checks the tenant: a school sees only its own
-roadmaps, a municipality its own and its schools', the region all. Edits carry
+roadmaps, a municipality its own and its schools', the region all. Coordinator and executor
+tokens write only through the ``duty_aware`` routes (their use cases check the duty). Edits carry
 ``expected_version``; a stale one is answered 409 (optimistic concurrency).
 """
 
@@ -20,7 +21,14 @@ from shkala_contracts.vocabulary import Direction, OrgId
 from shkala_plans.adapters.xlsx import roadmap_xlsx
 from shkala_plans.domain.deadlines import occurrences, parse_deadline
 from shkala_plans.domain.model import Roadmap, RowSpec, SectionSpec
-from shkala_plans.entrypoints.plumbing import Body, DepsDep, region_of, templates, versioned
+from shkala_plans.entrypoints.plumbing import (
+    Body,
+    DepsDep,
+    duty_aware,
+    region_of,
+    templates,
+    versioned,
+)
 from shkala_plans.service_layer import roadmaps
 from shkala_runtime.auth import CurrentPrincipal
 from shkala_runtime.params import OrgUnitFilter
@@ -68,6 +76,7 @@ class ParseIn(Body):
 
 
 @router.post("/deadlines/parse")
+@duty_aware
 async def parse(body: ParseIn, who: CurrentPrincipal, d: DepsDep) -> dict[str, Any]:
     parsed = parse_deadline(body.text)
     today = d.today()
@@ -132,6 +141,7 @@ def _answer(response: Response, r: Roadmap) -> dict[str, Any]:
 
 
 @router.post("/roadmaps", status_code=201)
+@duty_aware
 async def create_roadmap(
     body: RoadmapIn, request: Request, response: Response, who: CurrentPrincipal, d: DepsDep
 ) -> dict[str, Any]:
@@ -207,6 +217,7 @@ class StatusIn(Body):
 
 
 @router.post("/roadmaps/{roadmap_id}/sections")
+@duty_aware
 async def add_section(
     roadmap_id: str, body: SectionIn, response: Response, who: CurrentPrincipal, d: DepsDep
 ) -> dict[str, Any]:
@@ -216,6 +227,7 @@ async def add_section(
 
 
 @router.post("/roadmaps/{roadmap_id}/rows")
+@duty_aware
 async def add_row(
     roadmap_id: str, body: RowIn, response: Response, who: CurrentPrincipal, d: DepsDep
 ) -> dict[str, Any]:
@@ -234,6 +246,7 @@ async def add_row(
 
 
 @router.patch("/roadmaps/{roadmap_id}/rows/{row_id}")
+@duty_aware
 async def revise_row(
     roadmap_id: str,
     row_id: str,
@@ -253,6 +266,7 @@ async def revise_row(
 
 
 @router.post("/roadmaps/{roadmap_id}/rows/{row_id}/status")
+@duty_aware
 async def change_status(
     roadmap_id: str,
     row_id: str,

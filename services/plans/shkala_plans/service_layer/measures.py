@@ -1,8 +1,9 @@
 """Use cases of measures (меры, управленческие решения) and their effectiveness (анализ
 эффективности принятых мер): take a measure on target schools with linked indicators (each
 improving in the direction the indicators catalogue gives), read it with its latest
-evaluation, evaluate it on request, and evaluate every measure the indicators topic touches.
-A measure's status lifecycle is ``responsibles.change_measure_status``.
+evaluation, evaluate it on request, evaluate every measure the indicators topic touches, and
+move it on (planned → running → finished → evaluated). A coordinator takes, evaluates and
+moves on the measures of their directions.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+from shkala_contracts.events.cycle import MeasureStatus
 from shkala_contracts.events.indicators import IndicatorValueChanged, ListMembershipChanged
 from shkala_contracts.events.plans import Better
 from shkala_contracts.vocabulary import Direction
 from shkala_plans.adapters.event_store import ConcurrencyError
 from shkala_plans.adapters.indicator_values import listed_function
 from shkala_plans.domain.effectiveness import evaluate
+from shkala_plans.domain.lifecycles import decide_measure_status
 from shkala_plans.domain.model import (
     Aggregate,
     EffectivenessEvaluation,
@@ -26,10 +29,12 @@ from shkala_plans.domain.model import (
     Roadmap,
 )
 from shkala_plans.service_layer import tenancy
+from shkala_plans.service_layer.duties import require_direction
 from shkala_plans.service_layer.indicator_refs import linked_indicators
+from shkala_plans.service_layer.periods import actor_of
 from shkala_plans.service_layer.recommendations import PLANNERS
 from shkala_plans.service_layer.services import Deps, execute, load, load_for, new_id
-from shkala_runtime.auth import Forbidden, Principal
+from shkala_runtime.auth import Forbidden, Principal, authorize
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -74,6 +79,7 @@ async def take_measure(
         roles=PLANNERS,
         what="a measure",
     )
+    require_direction(who, direction, "take a measure")
     for rec_id in recommendation_ids:
         rec = await _named(deps, Recommendation, rec_id, who)
         tenancy.require_within(owner, [tenancy.owner_of(rec)], "measure")
@@ -156,7 +162,9 @@ async def evaluate_on_request(
 ) -> EffectivenessEvaluation:
     """Evaluate with what is there (not every pair needs both values); NotEvaluable when no
     pair has both yet."""
-    await load_measure(deps, who, measure_id)
+    m = await load_measure(deps, who, measure_id)
+    assert m.taken is not None
+    require_direction(who, m.taken.direction, "evaluate this measure")
     ev = await evaluate_measure(deps, measure_id, trigger="request", require_complete=False)
     if ev is None or ev.latest is None:
         raise NotEvaluable("no target school has values for both periods yet")
@@ -236,3 +244,33 @@ async def list_measures(
         ),
         key=lambda m: m["id"],
     )
+
+
+async def change_measure_status(
+    deps: Deps,
+    who: Principal,
+    measure_id: str,
+    status: MeasureStatus,
+    report: str | None = None,
+    expected_version: int | None = None,
+) -> Measure:
+    """Its municipality (a coordinator: of its direction) or the region moves it on;
+    ``evaluated`` needs an evaluation on record."""
+    measure = await load(deps, Measure, measure_id)
+    if measure.taken is None:
+        raise NotFound(f"{measure_id} does not exist")
+    authorize(who, [tenancy.owner_of(measure)], action="change")
+    require_direction(who, measure.taken.direction, "move this measure on")
+    evaluation = await load(
+        deps, EffectivenessEvaluation, EffectivenessEvaluation.id_for(measure_id)
+    )
+    agg, _ = await execute(
+        deps,
+        Measure,
+        measure_id,
+        lambda m: decide_measure_status(
+            m, actor_of(who), status, report, evaluated=evaluation.latest is not None
+        ),
+        expected_version,
+    )
+    return agg

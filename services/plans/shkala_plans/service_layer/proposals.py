@@ -33,9 +33,9 @@ from shkala_plans.domain.proposals import (
     school_of,
 )
 from shkala_plans.service_layer import tenancy
+from shkala_plans.service_layer.duties import require_direction
 from shkala_plans.service_layer.indicator_refs import known_indicator
 from shkala_plans.service_layer.recommendations import PLANNERS, issue_recommendation
-from shkala_plans.service_layer.responsibles import require_direction
 from shkala_plans.service_layer.services import Deps, execute, load
 from shkala_runtime.auth import Principal, Role, authorize
 

@@ -1,17 +1,21 @@
 """Use cases of targeted recommendations (адресные рекомендации): a municipality (or the
 region) issues one to a school for a direction and period, with the indicator gap it answers;
-listing them within the caller's tenant; reading one. Their lifecycle (accepted, in progress,
-done, withdrawn) is ``responsibles.change_recommendation_status``.
+listing them within the caller's tenant; reading one; their lifecycle (issued → accepted → in
+progress → done / withdrawn). A coordinator issues and moves on those of their directions.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from shkala_contracts.events.cycle import RecommendationStatus
 from shkala_contracts.vocabulary import Direction
+from shkala_plans.domain.lifecycles import decide_recommendation_status
 from shkala_plans.domain.model import NotFound, Recommendation
 from shkala_plans.service_layer import tenancy
+from shkala_plans.service_layer.duties import require_direction
 from shkala_plans.service_layer.indicator_refs import known_indicator
+from shkala_plans.service_layer.periods import actor_of
 from shkala_plans.service_layer.services import Deps, execute, load, new_id
 from shkala_runtime.auth import Principal, Role, authorize
 
@@ -45,6 +49,7 @@ async def issue_recommendation(
         roles=PLANNERS,
         what="a recommendation (issued to schools, not by them)",
     )
+    require_direction(who, direction, "issue a recommendation")
     if indicator_id is not None:
         await known_indicator(deps.catalogue, indicator_id, "body.indicator_id")
     rec, _ = await execute(
@@ -83,3 +88,28 @@ async def get_recommendation(deps: Deps, who: Principal, recommendation_id: str)
         raise NotFound(f"{recommendation_id} does not exist")
     authorize(who, [tenancy.owner_of(rec)], action="see")
     return rec
+
+
+async def change_recommendation_status(
+    deps: Deps,
+    who: Principal,
+    recommendation_id: str,
+    status: RecommendationStatus,
+    report: str | None = None,
+    expected_version: int | None = None,
+) -> Recommendation:
+    """Its school reports on it; its municipality (a coordinator: of its direction) or the
+    region manages it (the lifecycle's rules: ``domain.lifecycles``)."""
+    rec = await load(deps, Recommendation, recommendation_id)
+    if rec.issued is None:
+        raise NotFound(f"{recommendation_id} does not exist")
+    authorize(who, [tenancy.owner_of(rec)], action="change")
+    require_direction(who, rec.issued.direction, "move this recommendation on")
+    agg, _ = await execute(
+        deps,
+        Recommendation,
+        recommendation_id,
+        lambda r: decide_recommendation_status(r, actor_of(who), status, report),
+        expected_version,
+    )
+    return agg

@@ -2,15 +2,17 @@
 read them within the caller's tenant, add sections and rows, revise a row, report a row's
 status, and the deadline scheduler (row due / overdue, each due date once).
 
-Every edit checks the roadmap's tenant against the caller and the tenant of every school a
-row names, then appends at the ``expected_version`` the caller saw (stale → ConcurrencyError,
-409). A refusal appends nothing.
+Every edit checks the roadmap's tenant against the caller, the caller's duty (a coordinator
+in their directions, an executor reporting on their rows: ``duties``) and the tenant of every
+school a row names, then appends at the ``expected_version`` the caller saw (stale →
+ConcurrencyError, 409). A refusal appends nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from shkala_contracts import Tenant
@@ -19,7 +21,7 @@ from shkala_contracts.events.plans import RowStatus
 from shkala_plans.adapters.event_store import ConcurrencyError
 from shkala_plans.domain.model import FieldRefused, Roadmap, RowSpec, SectionSpec
 from shkala_plans.domain.templates import Template
-from shkala_plans.service_layer import responsibles, tenancy
+from shkala_plans.service_layer import duties, responsibles, tenancy
 from shkala_plans.service_layer.services import Deps, execute, load_for, new_id
 from shkala_runtime.auth import Principal, Role, authorize
 
@@ -58,7 +60,9 @@ async def create_roadmap(
     templates: Mapping[str, Template] | None = None,
 ) -> Roadmap:
     """A municipality's roadmap, or a school's own (Tula orders every school to write one),
-    optionally filled from a seed template."""
+    optionally filled from a seed template (a coordinator's: the template's sections of their
+    directions, ``duties.sections_for``)."""
+    duties.may_create_roadmap(who)
     await tenancy.authorize_new_plan(
         deps.orgs, who, region=region, municipality=municipality, school=school, what="a roadmap"
     )
@@ -70,6 +74,8 @@ async def create_roadmap(
                 "Unknown template", "body.template_id", template_id, f"no template {template_id}"
             )
     sections, rows = template_specs(template) if template else ([], [])
+    if template:
+        sections, rows = duties.sections_for(who, template.id, sections, rows)
     agg, _ = await execute(
         deps,
         Roadmap,
@@ -118,13 +124,17 @@ async def _edit(
     expected_version: int | None,
     decide: Any,
     *,
+    duty: Callable[[Roadmap], Awaitable[None] | None],
     schools: tuple[str, ...] = (),
     responsible: tuple[str, ...] | None = None,
 ) -> Roadmap:
-    """An edit of a roadmap the caller may act on, naming only ``schools`` the caller may
-    name and the roadmap's tenant holds, and only ``person:`` responsibles on the
-    municipality's roster."""
+    """An edit of a roadmap the caller may act on (its tenant, then ``duty``: what the
+    caller's duty allows on it), naming only ``schools`` the caller may name and the
+    roadmap's tenant holds, and only ``person:`` responsibles on the municipality's roster."""
     roadmap = await load_for(deps, Roadmap, roadmap_id, who)
+    checked = duty(roadmap)
+    if inspect.isawaitable(checked):
+        await checked
     await tenancy.authorize_schools(
         deps.orgs, who, schools, owner=tenancy.owner_of(roadmap), what="roadmap"
     )
@@ -138,7 +148,12 @@ async def add_section(
     deps: Deps, who: Principal, roadmap_id: str, spec: SectionSpec, expected_version: int
 ) -> Roadmap:
     return await _edit(
-        deps, who, roadmap_id, expected_version, lambda r: r.decide_add_section(spec)
+        deps,
+        who,
+        roadmap_id,
+        expected_version,
+        lambda r: r.decide_add_section(spec),
+        duty=lambda _: duties.may_add_section(who, spec),
     )
 
 
@@ -151,6 +166,7 @@ async def add_row(
         roadmap_id,
         expected_version,
         lambda r: r.decide_add_row(spec),
+        duty=lambda r: duties.may_add_row(who, r, spec.section_id),
         schools=spec.target_schools,
         responsible=spec.responsible,
     )
@@ -172,6 +188,7 @@ async def revise_row(
         roadmap_id,
         expected_version,
         lambda r: r.decide_revise_row(row_id, **changes),
+        duty=lambda r: duties.may_revise_row(who, r, row_id),
         schools=tuple(changes.get("target_schools") or ()),
         responsible=changes.get("responsible"),
     )
@@ -189,12 +206,15 @@ async def change_row_status(
     evidence: tuple[str, ...] = (),
     occurrence: dt.date | None = None,
 ) -> Roadmap:
+    """A row's report: its roadmap's tenant, a coordinator of its direction, or an executor
+    it names (in progress or done only)."""
     return await _edit(
         deps,
         who,
         roadmap_id,
         expected_version,
         lambda r: r.decide_change_status(row_id, status, report, evidence, occurrence),
+        duty=lambda r: duties.may_report_row(deps, who, r, row_id, status),
     )
 
 

@@ -5,14 +5,11 @@ import datetime as dt
 
 import pytest
 
-from shkala_contracts.events.cycle import Duty, MeasureStatus, RecommendationStatus
-from shkala_contracts.events.plans import Better, LinkedIndicator
+from shkala_contracts.events.cycle import Duty
 from shkala_contracts.vocabulary import Direction
 from shkala_plans.domain.deadlines import parse_deadline
 from shkala_plans.domain.model import (
     DomainError,
-    Measure,
-    Recommendation,
     Roadmap,
     RowSpec,
     SectionSpec,
@@ -118,101 +115,6 @@ async def test_roster_is_staffed_by_the_municipality_only():
         await responsibles.check_named(deps, "m1", ["person:ghost", "Отдел образования"])
     await responsibles.check_named(deps, "m1", ["person:e1", "Отдел образования"])
     assert store.types() == ["responsible_assigned"]
-
-
-async def test_coordinator_and_executor_rights_on_a_roadmap():
-    deps, _ = fake_deps()
-    await roadmap(deps)
-    await responsibles.assign(
-        deps,
-        MUN,
-        municipality="m1",
-        person_id="e1",
-        duty=Duty.EXECUTOR,
-        directions=[Direction.LOW_RESULTS],
-    )
-    check = responsibles.check_roadmap_change
-    await check(deps, COORD, "roadmap:t", row_id="r1")
-    await check(deps, COORD, "roadmap:t", section_id="s1")
-    with pytest.raises(REFUSED):
-        await check(deps, COORD, "roadmap:t", row_id="r3")
-    with pytest.raises(REFUSED):
-        await check(deps, COORD, "roadmap:t", section_id="s2")
-    with pytest.raises(REFUSED):
-        await check(deps, FOREIGN_COORD, "roadmap:t", row_id="r1")
-    await check(deps, EXEC, "roadmap:t", row_id="r1", report=True)
-    await check(deps, EXEC, "roadmap:t", row_id="r3", report=True)
-    with pytest.raises(REFUSED):
-        await check(deps, EXEC, "roadmap:t", row_id="r2", report=True)
-    with pytest.raises(REFUSED):
-        await check(deps, EXEC, "roadmap:t", row_id="r1")  # an edit, not a report
-    await check(deps, MUN, "roadmap:t", row_id="r3")  # no duty: no narrowing
-
-
-async def test_recommendation_lifecycle():
-    deps, store = fake_deps()
-    await execute(
-        deps,
-        Recommendation,
-        "recommendation:1",
-        lambda a: a.decide_issue(
-            region="r",
-            municipality="m1",
-            school="s1",
-            direction=Direction.TALENTS,
-            period="2025/26",
-            text="t",
-        ),
-        must_exist=False,
-    )
-    change = responsibles.change_recommendation_status
-    with pytest.raises(REFUSED):  # not the coordinator's direction
-        await change(deps, COORD, "recommendation:1", RecommendationStatus.WITHDRAWN, "x")
-    with pytest.raises(DomainError):  # done before accepted
-        await change(deps, SCHOOL, "recommendation:1", RecommendationStatus.DONE, "x")
-    rec = await change(deps, SCHOOL, "recommendation:1", RecommendationStatus.ACCEPTED)
-    assert rec.status is RecommendationStatus.ACCEPTED
-    with pytest.raises(DomainError):
-        await change(deps, SCHOOL, "recommendation:1", RecommendationStatus.DONE)  # no report
-    rec = await change(deps, SCHOOL, "recommendation:1", RecommendationStatus.DONE, "сделано")
-    assert [r["status"] for r in rec.reports] == ["accepted", "done"]
-    with pytest.raises(DomainError):
-        await change(deps, MUN, "recommendation:1", RecommendationStatus.WITHDRAWN, "поздно")
-    assert store.index["recommendation:1"]["status"] == "done"
-
-
-async def test_measure_lifecycle_evaluated_needs_an_evaluation():
-    deps, store = fake_deps()
-    await execute(
-        deps,
-        Measure,
-        "measure:1",
-        lambda a: a.decide_take(
-            region="r",
-            municipality="m1",
-            title="Наставничество",
-            direction=Direction.LOW_RESULTS,
-            target_schools=("s1",),
-            indicators=(LinkedIndicator(indicator_id="x", better=Better.LOWER),),
-            baseline_period="2024/25",
-            evaluation_period="2025/26",
-        ),
-        must_exist=False,
-    )
-    change = responsibles.change_measure_status
-    with pytest.raises(REFUSED):
-        await change(deps, SCHOOL, "measure:1", MeasureStatus.RUNNING)
-    with pytest.raises(REFUSED):
-        await change(deps, EXEC, "measure:1", MeasureStatus.RUNNING)
-    with pytest.raises(DomainError):
-        await change(deps, COORD, "measure:1", MeasureStatus.FINISHED, "x")  # skips running
-    await change(deps, COORD, "measure:1", MeasureStatus.RUNNING)
-    with pytest.raises(DomainError):
-        await change(deps, COORD, "measure:1", MeasureStatus.FINISHED)  # needs a report
-    await change(deps, COORD, "measure:1", MeasureStatus.FINISHED, "проведено 4 семинара")
-    with pytest.raises(DomainError):
-        await change(deps, COORD, "measure:1", MeasureStatus.EVALUATED)
-    assert store.index["measure:1"]["status"] == "finished"
 
 
 class FakeLease:
