@@ -385,14 +385,24 @@ async def _walk(plans_app, plans_s, ingest_s, indicators_s, notify_s, hook, monk
             assert problem["locked_periods"][0]["reopen_by"] == "region"
             assert {e["row"] for e in problem["errors"]} == {2, 3, 4, 5}
             assert all(e["code"] == "period-locked" for e in problem["errors"])
+            # withdrawing a result (отзыв данных) would change the locked period too
+            r = await ingest.post(
+                "/withdrawals/vpr",
+                headers=s1,
+                json={"rows": [{"school_id": "s1", "subject": "математика", "grade": 5,
+                                "academic_year": "2025/26", "student_id": "STU-0000"}]},
+            )  # fmt: skip
+            assert r.status_code == 409, r.text
+            assert r.json()["type"].endswith("period-locked")
+            assert "региональный оператор" in r.json()["detail"]
             # another school year of the same school is open: accepted (not the year before,
             # whose ВПР counts in 2025/26's two-year shares: that would move them)
             older = [2, 2, 2, 5]  # 75 %
             r = await upload(vpr("s1", "2022/23", older), "older.csv")
             assert r.json()["status"] == "completed", r.text
             after = await topic_count(ingest_s, "shkala.facts.assessment.v1")
-            assert after - before == 4  # only the 2022/23 rows; the refused file changed nothing
-            # the 2022/23 rows follow anything the refused file could have sent on s1's
+            assert after - before == 4  # only the 2022/23 rows: the refusals changed nothing
+            # the 2022/23 rows follow anything the refusals could have sent on s1's
             # partition: once indicators applied them, the locked period is unchanged
             await indicators.shows("open", older, upload=r, period="2022/23")
             await indicators.shows("locked", fixed)

@@ -2,7 +2,8 @@
 against plans answered by an httpx MockTransport: a locked period refuses the upload with a
 409 naming the period, the school and who reopens it; plans failing or silent refuses it
 fail-closed with a 503 (a locked period must never change); ``SHKALA_PLANS_URL`` unset
-means no check (a deployment without plans). In every refusal nothing is published."""
+means no check (a deployment without plans). In every refusal nothing is published. A
+withdrawal (отзыв данных) changes its period like an upload and is checked the same way."""
 
 from __future__ import annotations
 
@@ -15,16 +16,21 @@ import httpx
 import pytest
 
 from shkala_contracts import Tenant
+from shkala_contracts.formats import FORMATS
 from shkala_ingest.adapters.period_locks import LockStateUnknown, PeriodLocks, locks_for, refusal
+from shkala_ingest.domain.errors import ImportRejected
 from shkala_ingest.domain.pseudonyms import Pseudonymiser
+from shkala_ingest.domain.rows import RowBuilder
 from shkala_ingest.entrypoints.errors import describe
 from shkala_ingest.service_layer.imports import BatchSource, Ingestor
+from shkala_ingest.service_layer.withdrawals import withdraw
 from shkala_ingest.settings import Settings
 from shkala_runtime.auth import Principal, Role, decode_token
 
 from .fakes import FakeImportPublisher, FakeImportStore
 
 SETTINGS = Settings()
+PS = Pseudonymiser(b"k" * 32)
 PLANS = "http://plans.test:8003"
 SCHOOLS = {
     "sch-1": {"region_id": "demo", "municipality_id": "mo-1", "school_id": "sch-1"},
@@ -233,7 +239,7 @@ def vpr_rows(school: str = "sch-1", year: str = "2025/26", n: int = 2) -> list[d
 def ingestor(plans: Plans | None) -> tuple[Ingestor, FakeImportStore, FakeImportPublisher]:
     store, pub = FakeImportStore(SCHOOLS), FakeImportPublisher()
     ing = Ingestor(
-        SETTINGS, store, pub, Pseudonymiser(b"k" * 32), reader=None,  # type: ignore[arg-type]
+        SETTINGS, store, pub, PS, reader=None,  # type: ignore[arg-type]
         describe=describe,
     )  # fmt: skip
     if plans is not None:
@@ -301,3 +307,44 @@ async def test_without_plans_url_an_upload_is_published_unasked(
     status, body, _ = await upload(ing, vpr_rows(), MUNICIPALITY)
     assert (status, body["status"]) == (202, "completed"), body
     assert len(pub.committed) == 2
+
+
+# --- withdrawals change a period too --------------------------------------------------------
+
+
+async def test_a_withdrawal_from_a_locked_period_is_refused_and_publishes_nothing() -> None:
+    store, pub = FakeImportStore(SCHOOLS), FakeImportPublisher()
+    (row,) = vpr_rows(n=1)
+    fact = RowBuilder(FORMATS["vpr"], PS).from_json(1, row).fact
+    assert fact is not None
+    store.streams["sch-1"] = {fact.originator_id(): ("h", 1)}
+    key = {k: v for k, v in row.items() if k != "mark"}
+    plans = locked(hit("sch-1", "2025/26"))
+    ing = SimpleNamespace(settings=SETTINGS, period_locks=plans.locks())
+
+    async def attempt() -> Any:
+        return await withdraw(
+            kind="vpr", principal=SCHOOL, rows=[key], reason="ошибка", store=store,
+            publisher=pub, pseudonymiser=PS, source="/t", topic_name=lambda t: t,  # type: ignore[arg-type]
+            periods=lambda rows: refusal(ing, rows),
+        )  # fmt: skip
+
+    with pytest.raises(ImportRejected) as err:
+        await attempt()
+    assert err.value.code == "period-locked"
+    assert "2025/26" in err.value.detail
+    assert "sch-1" in err.value.detail
+    assert [e["row"] for e in err.value.extensions["errors"]] == [1]
+    assert pub.committed == []
+    assert store.streams["sch-1"][fact.originator_id()] == ("h", 1)
+    assert json.loads(plans.requests[0].content)["items"] == [
+        {"school_id": "sch-1", "period": "2025/26"}
+    ]
+    ing.period_locks = failing(httpx.ConnectError).locks()
+    with pytest.raises(ImportRejected) as err:
+        await attempt()
+    assert err.value.code == "period-state-unknown"
+    assert pub.committed == []
+    ing.period_locks = locked().locks()  # reopened
+    assert (await attempt())["withdrawn"] == 1
+    assert len(pub.committed) == 1
