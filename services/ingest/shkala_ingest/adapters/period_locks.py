@@ -34,7 +34,12 @@ class PlansLink(BaseSettings):
 
 
 class LockStateUnknown(Exception):
-    pass
+    """Plans did not say whether the periods are locked; ``reason`` names why, without the
+    URL (the problem goes to the uploader)."""
+
+    def __init__(self, reason: str, where: str = "") -> None:
+        super().__init__(f"{reason} asking {where}" if where else reason)
+        self.reason = reason
 
 
 class PeriodLocks:
@@ -66,10 +71,28 @@ class PeriodLocks:
                     headers={"Authorization": f"Bearer {token}"},
                 )
         except httpx.HTTPError as exc:
-            raise LockStateUnknown(f"{type(exc).__name__} asking {self.base_url}") from exc
+            raise LockStateUnknown(type(exc).__name__, self.base_url) from exc
         if r.status_code != 200:
             raise LockStateUnknown(f"plans answered {r.status_code}")
-        return list(r.json().get("locked", []))
+        return _hits(r, {(i["school_id"], i["period"]) for i in items})
+
+
+def _hits(r: httpx.Response, asked: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The locked pairs of a 200 answer, only those asked. An answer that is not the
+    documented ``{"locked": [{school_id, period, …}]}`` says nothing: unknown, not "open"
+    (a proxy's HTML page or a truncated body must not let an upload through)."""
+    try:
+        body = r.json()
+    except ValueError as exc:
+        raise LockStateUnknown("plans answered 200 without JSON") from exc
+    locked = body.get("locked") if isinstance(body, dict) else None
+    if not isinstance(locked, list) or not all(
+        isinstance(h, dict) and isinstance(h.get("school_id"), str)
+        and isinstance(h.get("period"), str)
+        for h in locked
+    ):  # fmt: skip
+        raise LockStateUnknown("plans answered 200 without a list of locked periods")
+    return [h for h in locked if (h["school_id"], h["period"]) in asked]
 
 
 def locks_for(ingestor: Any) -> PeriodLocks | None:
@@ -99,20 +122,27 @@ async def refusal(ingestor: Any, accepted: Sequence[Any]) -> Problem | None:
             rows.setdefault((a.tenant.school, str(year)), []).append(a.row)
     if not rows:
         return None
+    cap = getattr(ingestor.settings, "max_reported_errors", 100)
     try:
         hits = await locks.locked(rows)
     except LockStateUnknown as exc:
         log.warning("period lock state unknown: %s", exc)
+        pairs = sorted(rows)
+        periods = ", ".join(f"{year} школы {school}" for school, year in pairs[:5])
+        if len(pairs) > 5:
+            periods += f" и ещё {len(pairs) - 5}"
         return Problem(
             503,
             "Monitoring period state unknown",
-            "the plans service did not say whether the monitoring periods of this upload are"
-            " locked; nothing was published, upload again in a minute",
+            f"не удалось спросить сервис планов (plans), закрыты ли периоды мониторинга"
+            f" {periods}; ничего не опубликовано, повторите загрузку через минуту. The plans"
+            f" service could not be asked whether the monitoring periods of this upload are"
+            f" locked ({exc.reason}); nothing was published, upload again in a minute",
             type="period-state-unknown",
+            periods=[{"school_id": s, "period": y} for s, y in pairs[:cap]],
         )
     if not hits:
         return None
-    cap = getattr(ingestor.settings, "max_reported_errors", 100)
     errors: list[dict[str, Any]] = []
     total = 0
     for hit in hits:

@@ -13,6 +13,7 @@ from starlette.datastructures import UploadFile
 
 from shkala_contracts import Tenant
 from shkala_contracts.formats import FORMATS, PERSONAL_IDS, UploadFormat
+from shkala_ingest.adapters import period_locks
 from shkala_ingest.adapters.spool import TooLarge, spool
 from shkala_ingest.domain import templates
 from shkala_ingest.service_layer.imports import BatchSource, FileSource, Ingestor
@@ -298,12 +299,16 @@ class Withdrawal(BaseModel):
     summary="Withdraw facts submitted by mistake (отзыв данных)",
     description="Publishes a versioned withdrawal event on each named fact's own stream; "
     "projections remove the fact. All rows must name facts on the log inside your tenant, "
-    "or nothing is withdrawn (422/403 with every row's error).",
+    "or nothing is withdrawn (422/403 with every row's error); a row in a locked monitoring "
+    "period refuses the request like an upload (409 `period-locked`, 503 when plans cannot "
+    "be asked).",
     tags=["imports"],
     responses={
         403: {"description": "A row names a school outside your tenant"},
         404: {"description": "Unknown format"},
+        409: {"description": "A row is in a locked monitoring period (`period-locked`)"},
         422: {"description": "A row names no fact on the log, or its key is invalid"},
+        503: {"description": "Plans could not be asked whether the periods are locked"},
     },
 )
 async def withdraw_facts(
@@ -321,6 +326,7 @@ async def withdraw_facts(
         source=ingestor.settings.source,
         topic_name=ingestor.settings.topic_name,
         cap=ingestor.settings.max_reported_errors,
+        periods=lambda rows: period_locks.refusal(ingestor, rows),
     )
     return JSONResponse(answer)
 

@@ -2,12 +2,15 @@
 
 Each row names one fact by its natural key; the fact must be on the log (its stream known)
 and inside the caller's tenant. All rows pass or nothing is published; the withdrawals of
-one request go in one Kafka transaction, each the next version of the fact's stream.
+one request go in one Kafka transaction, each the next version of the fact's stream. A
+withdrawal changes its monitoring period like an upload: one touching a locked period is
+refused the same way (``periods``, the import's lock check, ADR 0006).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shkala_contracts import Tenant
@@ -18,10 +21,23 @@ from shkala_ingest.domain.pseudonyms import Pseudonymiser
 from shkala_ingest.domain.rows import RowError
 from shkala_ingest.domain.withdrawals import natural_key_of
 from shkala_runtime.auth import Principal
+from shkala_runtime.problems import Problem
 from shkala_runtime.transactions import HeaderTemplate, Record, TransactionalPublisher, now_text
 
 WITHDRAWN = "withdrawn"
 """The content hash a withdrawn stream is recorded with: any later submission differs."""
+
+
+@dataclass(frozen=True)
+class Touch:
+    """A row's (school, school year), as the period check reads an import's rows."""
+
+    row: int
+    year: str | None
+    tenant: Tenant
+
+
+PeriodCheck = Callable[[Sequence[Touch]], Awaitable[Problem | None]]
 
 
 class WithdrawalStore(Protocol):
@@ -44,6 +60,7 @@ async def withdraw(
     source: str,
     topic_name: Any,
     cap: int = 100,
+    periods: PeriodCheck | None = None,
 ) -> dict[str, Any]:
     fmt = FORMATS.get(kind)
     if fmt is None:
@@ -56,6 +73,7 @@ async def withdraw(
     streams: dict[str, dict[str, tuple[str, int]]] = {}
     errors: list[RowError] = []
     chosen: dict[str, tuple[FactWithdrawn, Tenant, int]] = {}
+    touches: list[Touch] = []
     for i, item in enumerate(rows, start=1):
         school, key, errs = natural_key_of(fmt, i, item, pseudonymiser)
         if errs or school is None:
@@ -87,6 +105,8 @@ async def withdraw(
             )
             continue
         chosen.setdefault(oid, (event, tenant, prev[1] + 1))
+        year = key.get("academic_year")
+        touches.append(Touch(i, str(year) if year else None, tenant))
     if errors:
         forbidden = any(e.code == "forbidden" for e in errors)
         raise ImportRejected(
@@ -94,6 +114,10 @@ async def withdraw(
             f"{len(errors)} error(s) in the withdrawal; nothing was withdrawn",
             errors=[e.as_dict() for e in errors[:cap]],
             total_errors=len(errors),
+        )
+    if periods is not None and (locked := await periods(touches)) is not None:
+        raise ImportRejected(
+            locked.type.rsplit(":", 1)[-1], locked.detail or locked.title, **locked.extensions
         )
     time = now_text().encode()
     templates: dict[str, HeaderTemplate] = {}
