@@ -135,9 +135,9 @@ async def refusal(ingestor: Any, accepted: Sequence[Any]) -> Problem | None:
             503,
             "Monitoring period state unknown",
             f"не удалось спросить сервис планов (plans), закрыты ли периоды мониторинга"
-            f" {periods}; ничего не опубликовано, повторите загрузку через минуту. The plans"
+            f" {periods}; ничего не опубликовано, повторите запрос через минуту. The plans"
             f" service could not be asked whether the monitoring periods of this upload are"
-            f" locked ({exc.reason}); nothing was published, upload again in a minute",
+            f" locked ({exc.reason}); nothing was published, send it again in a minute",
             type="period-state-unknown",
             periods=[{"school_id": s, "period": y} for s, y in pairs[:cap]],
         )
