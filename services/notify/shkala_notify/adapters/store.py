@@ -34,6 +34,7 @@ class Store:
         self.subscriptions = db["subscriptions"]
         self.deliveries = db["deliveries"]
         self.org_units = db["org_units"]
+        self.titles = db["plan_titles"]  # plans' rows, measures, recommendations: id → title
 
     async def create_indexes(self) -> None:
         await self.deliveries.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
@@ -238,11 +239,22 @@ class Store:
 
     # -- org-unit names --------------------------------------------------------------------
     async def put_org_units(self, units: Iterable[Doc]) -> None:
-        ops = [
-            UpdateOne({"_id": u["_id"]}, {"$set": u}, upsert=True)
-            for u in {u["_id"]: u for u in units}.values()
-        ]
-        await bulk_update(self.org_units, ops)
+        await _upsert(self.org_units, units)
 
     async def org_unit(self, unit_id: str) -> Doc | None:
         return await self.org_units.find_one({"_id": unit_id})
+
+    async def put_titles(self, titles: Iterable[Doc]) -> None:
+        await _upsert(self.titles, titles)
+
+    async def title(self, key: str) -> Doc | None:
+        return await self.titles.find_one({"_id": key})
+
+
+async def _upsert(collection: Any, docs: Iterable[Doc]) -> None:
+    """Each document by its ``_id`` (the last one of an id wins)."""
+    ops = [
+        UpdateOne({"_id": d["_id"]}, {"$set": d}, upsert=True)
+        for d in {d["_id"]: d for d in docs}.values()
+    ]
+    await bulk_update(collection, ops)

@@ -131,8 +131,39 @@ def _quote(text: Any, limit: int = 160) -> str:
     return f"«{s if len(s) <= limit else s[: limit - 1] + '…'}»"
 
 
-def _row(d: Mapping[str, Any]) -> str:
-    return f"мероприятие {d.get('number') or d.get('row_id')}"
+def _row(d: Mapping[str, Any], ce: Mapping[str, Any], name_of: NameOf) -> str:
+    """The row by its number and, when known, its activity (from the row's own event)."""
+    activity = d.get("activity") or _title(row_key(ce, d), name_of)
+    shown = f" {_quote(activity, 80)}" if activity else ""
+    return f"мероприятие {d.get('number') or d.get('row_id')}{shown}"
+
+
+def _title(key: str | None, name_of: NameOf) -> str | None:
+    """A plan object's title as notify learned it from the object's first event; None when
+    not (yet) known (``name_of`` answers the key itself then)."""
+    if not key:
+        return None
+    found = name_of(key)
+    return found if found and found != key else None
+
+
+def _named(what: str, key: str | None, name_of: NameOf) -> str:
+    """«мера «Наставничество…»» by its title, else by its id (never nothing)."""
+    title = _title(key, name_of)
+    return f"{what} {_quote(title, 80)}" if title else f"{what} {key}"
+
+
+def row_key(ce: Mapping[str, Any], d: Mapping[str, Any]) -> str | None:
+    """The key a roadmap row's activity is remembered under: roadmap id | row id."""
+    roadmap, row = ce.get("originatorid"), d.get("row_id")
+    return f"{roadmap}|{row}" if roadmap and row else None
+
+
+def named_ids(ce: Mapping[str, Any]) -> set[str]:
+    """The plan objects a plans event's sentence names (to look their titles up first)."""
+    d: Mapping[str, Any] = ce.get("data") or {}
+    keys = {ce.get("originatorid"), d.get("measure_id"), d.get("recommendation_id"), row_key(ce, d)}
+    return {k for k in keys if k}
 
 
 def _direction(d: Mapping[str, Any]) -> str:
@@ -158,21 +189,24 @@ def _plans(kind: str, ce: Mapping[str, Any], d: Mapping[str, Any], name_of: Name
             return f"{who}: в дорожную карту добавлен раздел {title}{_direction(d)} ({on})"
         case "roadmap_row_added":
             deadline = (d.get("deadline") or {}).get("text") or "не указан"
+            number = d.get("number") or d.get("row_id")
             return (
-                f"{who}: в дорожную карту добавлено {_row(d)} {_quote(d.get('activity'))},"
-                f" срок: {deadline}"
+                f"{who}: в дорожную карту добавлено мероприятие {number}"
+                f" {_quote(d.get('activity'))}, срок: {deadline}"
             )
         case "roadmap_row_revised":
-            return f"{who}: изменено {_row(d)} дорожной карты ({on})"
+            return f"{who}: изменено {_row(d, ce, name_of)} дорожной карты ({on})"
         case "roadmap_row_status_changed":
             status = _ROW_STATUS.get(d.get("status") or "", d.get("status"))
             covers = f" за срок {_date(d['occurrence'])}" if d.get("occurrence") else ""
-            return f"{who}: {_row(d)} дорожной карты{covers} — {status} ({on})"
+            return f"{who}: {_row(d, ce, name_of)} дорожной карты{covers} — {status} ({on})"
         case "roadmap_row_due":
-            return f"{who}: {_row(d)} дорожной карты нужно выполнить до {_date(d.get('due_on'))}"
+            row, due = _row(d, ce, name_of), _date(d.get("due_on"))
+            return f"{who}: {row} дорожной карты нужно выполнить до {due}"
         case "roadmap_row_overdue":
+            row, due = _row(d, ce, name_of), _date(d.get("due_on"))
             return (
-                f"{who}: просрочено {_row(d)} дорожной карты — срок {_date(d.get('due_on'))}"
+                f"{who}: просрочено {row} дорожной карты — срок {due}"
                 " прошёл, о выполнении не сообщено"
             )
         case "recommendation_issued":
@@ -183,12 +217,12 @@ def _plans(kind: str, ce: Mapping[str, Any], d: Mapping[str, Any], name_of: Name
         case "recommendation_status_changed":
             status = _RECOMMENDATION_STATUS.get(d.get("status") or "", d.get("status"))
             report = f": {_quote(d['report'])}" if d.get("report") else ""
-            return f"{who}: рекомендация {ce.get('originatorid')} {status} ({on}){report}"
+            what = _named("рекомендация", ce.get("originatorid"), name_of)
+            return f"{who}: {what} {status} ({on}){report}"
         case "proposal_accepted":
             return (
                 f"{who}: принято предложение адресной рекомендации{_direction(d)} по итогам"
-                f" {year} учебного года ({on}), выдана рекомендация"
-                f" {d.get('recommendation_id')}: {_quote(d.get('text'))}"
+                f" {year} учебного года ({on}), выдана рекомендация: {_quote(d.get('text'))}"
             )
         case "proposal_dismissed":
             return (
@@ -204,13 +238,14 @@ def _plans(kind: str, ce: Mapping[str, Any], d: Mapping[str, Any], name_of: Name
             )
         case "measure_status_changed":
             status = _MEASURE_STATUS.get(d.get("status") or "", d.get("status"))
-            return f"{who}: мера {ce.get('originatorid')} — {status} ({on})"
+            return f"{who}: {_named('мера', ce.get('originatorid'), name_of)} — {status} ({on})"
         case "effectiveness_evaluated":
             verdict = _VERDICT.get(d.get("verdict") or "", d.get("verdict"))
             left = len(d.get("left_lists") or ())
             lists = f"; вышли из списков ШНОР/ШНСУ: {left}" if left else ""
             return (
-                f"{who}: мера {d.get('measure_id')} {verdict} ({d.get('baseline_period')} →"
+                f"{who}: {_named('мера', d.get('measure_id'), name_of)} {verdict}"
+                f" ({d.get('baseline_period')} →"
                 f" {d.get('evaluation_period')}: улучшилось {d.get('improved')}, ухудшилось"
                 f" {d.get('worsened')}, без изменений {d.get('unchanged')}{lists}; {on})"
             )

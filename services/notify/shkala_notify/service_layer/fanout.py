@@ -14,8 +14,8 @@ from shkala_contracts import DomainEvent
 from shkala_notify.adapters.store import Store, now_utc
 from shkala_notify.domain.cloudevents import structured
 from shkala_notify.domain.subscriptions import EventFacts, Filters, Owner, matches
-from shkala_notify.domain.texts import describe
-from shkala_notify.service_layer.names import ORG_UNIT_TYPES, OrgNames
+from shkala_notify.domain.texts import describe, named_ids
+from shkala_notify.service_layer.names import NAMED_TYPES, OrgNames
 from shkala_runtime.consuming import Delivered, Rejection
 from shkala_runtime.tracing import event_span
 
@@ -31,7 +31,8 @@ def owner_of(sub: dict[str, Any]) -> Owner:
 
 async def to_cloudevent(d: Delivered, names: OrgNames) -> dict[str, Any]:
     ce = structured(d.envelope, d.event)
-    await names.load({x for x in (ce.get("school"), ce.get("municipality"), ce["region"]) if x})
+    units = {x for x in (ce.get("school"), ce.get("municipality"), ce["region"]) if x}
+    await names.load(units | named_ids(ce))
     ce["text"] = describe(ce, names.name)
     return ce
 
@@ -45,7 +46,7 @@ class FanOut:
         self._wake = wake or (lambda: None)
 
     async def handle(self, batch: Sequence[Delivered]) -> Sequence[Rejection]:
-        await self._names.remember([d for d in batch if isinstance(d.event, ORG_UNIT_TYPES)])
+        await self._names.remember([d for d in batch if isinstance(d.event, NAMED_TYPES)])
         events = [d for d in batch if isinstance(d.event, DomainEvent)]
         if not events:
             return []

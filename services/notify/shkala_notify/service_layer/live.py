@@ -25,7 +25,7 @@ from shkala_notify.domain import stream_cursor
 from shkala_notify.domain.stream_cursor import Partition
 from shkala_notify.domain.subscriptions import EventFacts, Filters, Owner, matches
 from shkala_notify.service_layer.fanout import to_cloudevent
-from shkala_notify.service_layer.names import ORG_UNIT_TYPES, OrgNames
+from shkala_notify.service_layer.names import NAMED_TYPES, OrgNames
 from shkala_runtime.consuming import decode
 from shkala_runtime.settings import ServiceSettings
 
@@ -128,7 +128,7 @@ class LiveHub:
             ce = None
             try:
                 d = decode(record)
-                if isinstance(d.event, ORG_UNIT_TYPES):
+                if isinstance(d.event, NAMED_TYPES):
                     await self._names.remember([d], store=False)
                 elif isinstance(d.event, DomainEvent):
                     ce = await to_cloudevent(d, self._names)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from standardwebhooks import Webhook
 
 
@@ -249,3 +251,40 @@ async def test_private_target_is_refused_again_at_delivery(h, test_settings, rec
         assert "refused: target address 127.0.0.1 is loopback" in log[0]["last_error"]
         assert log[0]["log"][0]["status_code"] is None
     assert receiver.received == []
+
+
+async def test_a_measure_is_named_by_its_title_even_after_a_restart(
+    h, settings, receiver, publisher
+):
+    """«мера «…» — реализуется»: the title comes from the measure's own first event, kept in
+    the database, so a notify started after that event still names the measure."""
+    from shkala_contracts import Tenant
+    from shkala_contracts.events.cycle import MeasureStatus, MeasureStatusChanged
+    from shkala_contracts.events.plans import Better, LinkedIndicator, MeasureTaken
+    from shkala_runtime.kafka import Outgoing
+
+    where = Tenant(region=settings.region_id, municipality="mun-a")
+    common = {"region_id": settings.region_id, "municipality_id": "mun-a", "school_id": None}
+    taken = MeasureTaken(
+        originator_id="measure:t1", originator_version=1, title="Наставничество для ШНОР",
+        direction="low_results", target_schools=("sch-5",),
+        indicators=(LinkedIndicator(indicator_id="vpr_mark2_share_math", better=Better.LOWER),),
+        baseline_period="2024/25", evaluation_period="2025/26", **common,
+    )  # fmt: skip
+    running = MeasureStatusChanged(
+        originator_id="measure:t1", originator_version=2, status=MeasureStatus.RUNNING,
+        actor_role="municipality", actor_unit="mun-a", **common,
+    )  # fmt: skip
+    mun = h.auth(settings, "municipality", "mun-a")
+    async with h.running(settings) as (service, client):
+        resp = await client.post("/subscriptions", json={"url": receiver.url + "/m"}, headers=mun)
+        assert resp.status_code == 201, resp.text
+        await publisher.publish([Outgoing.of(taken, source="/shkala/plans", tenant=where)])
+        await h.eventually(lambda: len(receiver.received) >= 1, what="the measure taken")
+        assert await service.store.title("measure:t1") is not None
+    async with h.running(settings):  # a fresh instance: nothing in memory
+        await publisher.publish([Outgoing.of(running, source="/shkala/plans", tenant=where)])
+        await h.eventually(lambda: len(receiver.received) >= 2, what="the status change")
+    texts = [json.loads(r.body)["text"] for r in receiver.received]
+    assert texts[1].startswith("Муниципалитет ")
+    assert "мера «Наставничество для ШНОР» — реализуется" in texts[1]

@@ -27,7 +27,7 @@ from shkala_contracts.events.plans import (
     Verdict,
 )
 from shkala_notify.domain.cloudevents import structured
-from shkala_notify.domain.texts import describe
+from shkala_notify.domain.texts import describe, named_ids
 
 AT = dt.datetime(2026, 3, 5, 9, 30, tzinfo=dt.UTC)
 NAMES = {"sch-5": "МБОУ СОШ № 5", "mun-a": "Ишимбайский район"}.get
@@ -205,8 +205,46 @@ def test_a_proposal_accepted_or_dismissed_says_what_became_of_it():
     )
     assert text(accepted) == (
         "Школа МБОУ СОШ № 5: принято предложение адресной рекомендации по направлению «работа"
-        " со ШНОР и ШНСУ» по итогам 2025/26 учебного года (05.03.2026), выдана рекомендация"
-        " recommendation:pabc: «Провести анализ ВПР»"
+        " со ШНОР и ШНСУ» по итогам 2025/26 учебного года (05.03.2026), выдана рекомендация:"
+        " «Провести анализ ВПР»"
     )
     dismissed = ProposalDismissed(**common, reason="Уже в дорожной карте")
     assert text(dismissed).endswith("(05.03.2026): «Уже в дорожной карте»")
+
+
+def test_rows_measures_and_recommendations_by_their_titles_once_known():
+    """The title notify learned from the object's first event names it in later sentences
+    (the id only while it is not known)."""
+    titles = {
+        "roadmap:x|r4": "Семинар для учителей математики по итогам ВПР",
+        "measure:m1": "Наставничество для ШНОР",
+        "recommendation:1": "Провести диагностику профессиональных дефицитов",
+    }
+
+    def named(event, school="sch-5"):
+        return describe(ce(event, school), lambda i: titles.get(i) or NAMES(i) or i)
+
+    due = RoadmapRowDue(
+        originator_id="roadmap:x", originator_version=3, row_id="r4", number="2.3",
+        due_on=dt.date(2026, 4, 20), **T,
+    )  # fmt: skip
+    assert named(due) == (
+        "Школа МБОУ СОШ № 5: мероприятие 2.3 «Семинар для учителей математики по итогам ВПР»"
+        " дорожной карты нужно выполнить до 20.04.2026"
+    )
+    running = MeasureStatusChanged(
+        originator_id="measure:m1", originator_version=2, status=MeasureStatus.RUNNING,
+        **BY_MUN, **{**T, "school_id": None},
+    )  # fmt: skip
+    assert named(running, school=None) == (
+        "Муниципалитет Ишимбайский район: мера «Наставничество для ШНОР» — реализуется (05.03.2026)"
+    )
+    accepted = RecommendationStatusChanged(
+        originator_id="recommendation:1", originator_version=2,
+        status=RecommendationStatus.ACCEPTED, **BY_SCHOOL, **T,
+    )  # fmt: skip
+    assert named(accepted) == (
+        "Школа МБОУ СОШ № 5: рекомендация «Провести диагностику профессиональных дефицитов»"
+        " принята к исполнению (05.03.2026)"
+    )
+    assert named_ids(ce(due)) == {"roadmap:x", "roadmap:x|r4"}
