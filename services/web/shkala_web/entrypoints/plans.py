@@ -116,19 +116,14 @@ async def measures(request: Request, user: CurrentUser) -> Response:
     p = user.principal
     units = (await api.get("indicators", "/org-units"))["units"]
     names = {u["id"]: u.get("name") for u in units}
-    muns = (
-        [p.municipality]
-        if p.municipality
-        else [u["id"] for u in units if u["kind"] == "municipality"]
-    )
     period = await choose_period(request, api, user)
     school = request.query_params.get("school")
 
     async def measures_found() -> list[dict[str, Any]]:
         if p.role is Role.SCHOOL:
             return []
-        found = await asyncio.gather(*(pages.measures_of(api, m) for m in muns))
-        return [m for some in found for m in some]
+        # a municipality's, or (the region) every measure of the region in one answer
+        return await pages.measures_of(api, p.municipality)
 
     async def card() -> dict[str, Any] | None:
         return await api.get("indicators", f"/schools/{school}") if school else None

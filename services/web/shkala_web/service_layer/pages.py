@@ -265,8 +265,9 @@ def roadmap_rows(roadmap: dict[str, Any], today: dt.date, soon_days: int) -> dic
     }
 
 
-async def measures_of(api: Reader, mun: str) -> list[dict[str, Any]]:
-    """Every measure of a municipality with its evaluation (baseline and evaluation values)."""
+async def measures_of(api: Reader, mun: str | None) -> list[dict[str, Any]]:
+    """Every measure of a municipality (``None``: every one the caller's tenant holds) with
+    its evaluation (baseline and evaluation values)."""
     # whole, in one answer: a request per measure was ~30 ms each on the typical region
     measures: list[dict[str, Any]] = await api.get(
         "plans", "/measures", municipality_id=mun, full="true"

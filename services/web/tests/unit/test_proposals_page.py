@@ -41,6 +41,20 @@ PROPOSAL = {
 }
 
 
+def _measure(mid: str, mun: str, title: str) -> dict[str, Any]:
+    return {
+        "id": mid, "version": 1, "municipality_id": mun, "title": title,
+        "direction": "low_results", "target_schools": ["s1"], "indicators": [],
+        "baseline_period": "2024/25", "evaluation_period": "2025/26", "evaluation": None,
+    }  # fmt: skip
+
+
+MEASURES = [
+    _measure("measure:a", "m1", "Наставничество в Липовце"),
+    _measure("measure:b", "m2", "Методический десант в другом округе"),
+]
+
+
 @pytest.fixture
 def site() -> Iterator[tuple[TestClient, list[tuple[str, str, Any, dict[str, Any]]]]]:
     calls: list[tuple[str, str, Any, dict[str, Any]]] = []
@@ -53,8 +67,14 @@ def site() -> Iterator[tuple[TestClient, list[tuple[str, str, Any, dict[str, Any
             return httpx.Response(200, json=UNITS)
         if path == "/catalogue":
             return httpx.Response(200, json={"indicators": [], "lists": []})
-        if path == "/measures":
-            return httpx.Response(200, json=[])
+        if path == "/measures" and request.method == "GET":
+            # plans answers within the token's tenant, narrowed by municipality_id when asked
+            mun = request.url.params.get("municipality_id")
+            who = _claims(request.headers["authorization"])
+            scope = mun or who.get("municipality")
+            shown = [m for m in MEASURES if scope in (None, m["municipality_id"])]
+            full = request.url.params.get("full") == "true"
+            return httpx.Response(200, json=shown if full else [{"id": m["id"]} for m in shown])
         if path == "/recommendations":
             return httpx.Response(200, json=[])
         if path == "/proposals":
@@ -118,3 +138,18 @@ def test_a_school_user_sees_no_proposals(site) -> None:
     page = c.get("/measures").text
     assert "Провести поэлементный анализ" not in page
     assert not [x for x in calls if x[1] == "/proposals"]
+
+
+def test_the_region_sees_every_measure_of_the_region_a_municipality_its_own(site) -> None:
+    c, calls = site
+    sign_in(c, role="region")
+    page = c.get("/measures").text
+    assert "Наставничество в Липовце" in page
+    assert "Методический десант в другом округе" in page
+    asked = [x for x in calls if x[1] == "/measures"]
+    assert len(asked) == 2  # sign_in's page and this one: one answer each, not one per municipality
+    c.post("/logout", data={"csrf": re.search(r'name="csrf" value="([^"]+)"', page).group(1)})
+    sign_in(c, role="municipality", municipality="m1")
+    page = c.get("/measures").text
+    assert "Наставничество в Липовце" in page
+    assert "Методический десант" not in page
