@@ -160,10 +160,19 @@ def row_key(ce: Mapping[str, Any], d: Mapping[str, Any]) -> str | None:
 
 
 def named_ids(ce: Mapping[str, Any]) -> set[str]:
-    """The plan objects a plans event's sentence names (to look their titles up first)."""
+    """The plan objects a plans event's sentence names (to look their titles up first);
+    nothing for any other event (an indicator's originator is not a title to look up)."""
+    if not str(ce.get("type", "")).startswith("ru.shkala.plans."):
+        return set()
     d: Mapping[str, Any] = ce.get("data") or {}
-    keys = {ce.get("originatorid"), d.get("measure_id"), d.get("recommendation_id"), row_key(ce, d)}
-    return {k for k in keys if k}
+    keys = {ce.get("originatorid"), d.get("measure_id"), d.get("recommendation_id")}
+    titled = {k for k in keys if k and str(k).split(":", 1)[0] in PLAN_KINDS}
+    row = row_key(ce, d)
+    return titled | ({row} if row else set())
+
+
+PLAN_KINDS = frozenset({"measure", "recommendation"})
+"""The aggregates named by their titles (a roadmap's rows are, by roadmap id | row id)."""
 
 
 def _direction(d: Mapping[str, Any]) -> str:

@@ -18,6 +18,7 @@ from shkala_contracts.events.plans import (
     RoadmapRowRevised,
 )
 from shkala_notify.adapters.store import Store
+from shkala_notify.domain.texts import PLAN_KINDS
 from shkala_runtime.consuming import Delivered
 
 ORG_UNIT_TYPES = (RegionRegistered, MunicipalityRegistered, SchoolRegistered)
@@ -91,4 +92,4 @@ def _title_of(e: object) -> dict[str, str | None] | None:
 
 
 def _is_plan_key(key: str) -> bool:
-    return key.split(":", 1)[0] in {"measure", "recommendation", "roadmap"}
+    return "|" in key or key.split(":", 1)[0] in PLAN_KINDS

@@ -247,4 +247,19 @@ def test_rows_measures_and_recommendations_by_their_titles_once_known():
         "Школа МБОУ СОШ № 5: рекомендация «Провести диагностику профессиональных дефицитов»"
         " принята к исполнению (05.03.2026)"
     )
-    assert named_ids(ce(due)) == {"roadmap:x", "roadmap:x|r4"}
+    assert named_ids(ce(due)) == {"roadmap:x|r4"}
+    assert named_ids(ce(running)) == {"measure:m1"}
+
+
+def test_only_plans_events_name_titles_to_look_up():
+    """An indicator event's originator is no title: nothing to ask the database for (the
+    fan-out looks the named ids up before each sentence)."""
+    from shkala_contracts.events.indicators import IndicatorValueChanged, Scope
+
+    value = IndicatorValueChanged(
+        originator_id="indicator:vpr_mark2_share_math|school|sch-5|2025/26",
+        originator_version=1, indicator_id="vpr_mark2_share_math", direction="low_results",
+        scope=Scope.SCHOOL, period="2025/26", definition_version="1", old_value=None,
+        new_value=10.0, numerator=1, denominator=10, **T,
+    )  # fmt: skip
+    assert named_ids(ce(value)) == set()
