@@ -49,11 +49,19 @@ async def find_each(
     values: Iterable[Any],
     query: Mapping[str, Any] | None = None,
     projection: Mapping[str, Any] | None = None,
+    *,
+    scan_over: int | None = None,
 ) -> list[dict[str, Any]]:
     """The documents whose ``field`` is one of ``values`` (and match ``query``), one equality
     find per value. FerretDB 1.24 cannot push ``$in`` down to PostgreSQL (ADR 0002, trap 3):
-    a ``$in`` of 3 ids reads and decodes the whole collection, an equality uses its index."""
+    a ``$in`` of 3 ids reads and decodes the whole collection, an equality uses its index.
+    ``scan_over``: with more values than that, one ``$in`` instead (a small collection read
+    once costs less than that many equalities)."""
+    wanted = list(dict.fromkeys(values))  # each once, in order
+    if scan_over is not None and len(wanted) > scan_over:
+        found = collection.find({**(query or {}), field: {"$in": wanted}}, projection)
+        return [d async for d in found]
     out: list[dict[str, Any]] = []
-    for value in dict.fromkeys(values):  # each once, in order
+    for value in wanted:
         out += [d async for d in collection.find({**(query or {}), field: value}, projection)]
     return out

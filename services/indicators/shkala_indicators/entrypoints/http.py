@@ -23,7 +23,7 @@ from shkala_indicators.service_layer.read import (
 )
 from shkala_indicators.service_layer.read_analyses import Analyses
 from shkala_indicators.service_layer.read_views import UnknownPosition, View
-from shkala_runtime.auth import CurrentPrincipal, Role
+from shkala_runtime.auth import CurrentPrincipal, Principal, Role
 from shkala_runtime.params import OrgUnitFilter
 from shkala_runtime.problems import Problem
 
@@ -166,6 +166,12 @@ def answer(request: Request, body: dict[str, Any]) -> Any:
     if after is not None and isinstance(body.get("freshness"), dict):
         body["freshness"]["after"] = after
     return ORJSONResponse(body)
+
+
+def _municipality_schools(read: ReadModel, principal: Principal, municipality_id: str) -> list[str]:
+    """The municipality's schools, once the caller may read the municipality."""
+    principal.require(Tenant(region=principal.region, municipality=municipality_id))
+    return read.table.schools_of(municipality_id)
 
 
 async def _school_tenant(read: ReadModel, school_id: str) -> Tenant:

@@ -17,6 +17,7 @@ from shkala_contracts.vocabulary import ACADEMIC_YEAR_RE
 from shkala_indicators.domain import half_years
 from shkala_indicators.domain.half_years import HalfYear
 from shkala_indicators.entrypoints.http import (
+    _municipality_schools,
     _read,
     _school_tenant,
     answer,
@@ -268,9 +269,9 @@ async def school_half_year(
 async def municipality_half_year(
     request: Request, municipality_id: str, principal: CurrentPrincipal, period: HalfPeriod
 ) -> dict[str, Any]:
-    principal.require(Tenant(region=principal.region, municipality=municipality_id))
     read = _read(request)
-    body = await HalfYearReads(read).schools(read.table.schools_of(municipality_id), _half(period))
+    schools = _municipality_schools(read, principal, municipality_id)
+    body = await HalfYearReads(read).schools(schools, _half(period))
     return answer(request, {"municipality_id": municipality_id, **body})
 
 

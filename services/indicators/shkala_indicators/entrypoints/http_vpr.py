@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from shkala_contracts import Tenant
 from shkala_indicators.entrypoints.http import (
+    _municipality_schools,
     _read,
     _school_tenant,
     answer,
@@ -54,8 +54,7 @@ async def municipality_vpr_tasks(
     period: Annotated[str, Query(examples=["2025/26"])],
 ) -> dict[str, Any]:
     read = _read(request)
-    principal.require(Tenant(region=principal.region, municipality=municipality_id))
-    schools = await read.schools_of(municipality_id)
+    schools = _municipality_schools(read, principal, municipality_id)
     return answer(
         request,
         {
@@ -96,8 +95,7 @@ async def municipality_vpr_planned_results(
     period: Annotated[str, Query(examples=["2025/26"])],
 ) -> dict[str, Any]:
     read = _read(request)
-    principal.require(Tenant(region=principal.region, municipality=municipality_id))
-    schools = await read.schools_of(municipality_id)
+    schools = _municipality_schools(read, principal, municipality_id)
     body = await VprDeficits(read).planned_results(schools, period, None)
     return answer(request, {"municipality_id": municipality_id, **body})
 

@@ -70,10 +70,5 @@ class OrgUnits:
         )
 
     async def _find(self, keys: list[str]) -> list[dict[str, Any]]:
-        # FerretDB reads the whole collection for ``$in`` (a region's ~450 units: ~15 ms a
-        # write or read that names a school); a few ids are one indexed equality each
-        if not keys:
-            return []
-        if len(keys) <= FEW:
-            return await find_each(self.units, "_id", keys)
-        return [d async for d in self.units.find({"_id": {"$in": keys}})]
+        # a region's ~450 units: a few ids are one indexed equality each, more one scan
+        return await find_each(self.units, "_id", keys, scan_over=FEW)
